@@ -1,0 +1,21 @@
+/**
+ * What a peer machine asks its shell to do. The machine performs no I/O: it returns these,
+ * and the shell carries them out and answers with events (see peerEvents.ts).
+ */
+export type PeerCommand =
+  /** Send one m.no_olm notice to the peer; answer NOTICE_SENT or NOTICE_SEND_FAILED. */
+  | { readonly type: "sendNoOlm"; readonly noticeId: number }
+  /** The request carrying this notice failed: send the same request again (same txnId). */
+  | { readonly type: "retryNoOlm"; readonly noticeId: number }
+  /** The episode ended before the notice was acknowledged: drop it if it is not yet sent. */
+  | { readonly type: "withdrawNoOlm"; readonly noticeId: number }
+  /** Tell the client the peer is reachable again, so it can re-share what was withheld. */
+  | { readonly type: "reportPeerReachable"; readonly unreachableSince: number }
+  /** Claim a one-time key, create a new Olm session, send m.dummy over it; answer REPLY_*. */
+  | { readonly type: "claimKeyAndSendDummy"; readonly replyId: number }
+  /** Send m.dummy over the existing Olm session (no key claim); answer REPLY_*. */
+  | { readonly type: "sendDummy"; readonly replyId: number }
+  /** An m.dummy reached the transport: the client may now request the missing room keys. */
+  | { readonly type: "reportRepliedToNotice"; readonly newSession: boolean };
+
+export type PeerCommandType = PeerCommand["type"];

@@ -1,0 +1,111 @@
+import type { Result } from "../result.js";
+
+/** Where an established Olm session came from; each ends a failure episode. */
+export type SessionOrigin = "outbound" | "inbound" | "existing";
+
+/**
+ * What the shell tells a peer machine. Every event carries `at`, the shell's clock reading in ms:
+ * the machine never reads a clock itself.
+ */
+export type PeerEvent =
+  /** We needed a new Olm session with the peer and could not establish one. */
+  | { readonly type: "ESTABLISH_FAILED"; readonly at: number }
+  /** An Olm session with the peer is usable: created by us, or from its pre-key message. */
+  | { readonly type: "SESSION_ESTABLISHED"; readonly at: number; readonly origin: SessionOrigin }
+  /** The transport acknowledged the request carrying this notice. */
+  | { readonly type: "NOTICE_SENT"; readonly at: number; readonly noticeId: number }
+  /** The request carrying this notice failed. */
+  | { readonly type: "NOTICE_SEND_FAILED"; readonly at: number; readonly noticeId: number }
+  /** An authenticated m.no_olm from this peer arrived. */
+  | { readonly type: "NOTICE_RECEIVED"; readonly at: number }
+  /** The reply's m.dummy was encrypted and handed to the transport. */
+  | { readonly type: "REPLY_SUCCEEDED"; readonly at: number; readonly replyId: number }
+  /** The reply failed (for a new session: no usable one-time key could be claimed). */
+  | { readonly type: "REPLY_FAILED"; readonly at: number; readonly replyId: number };
+
+export type PeerEventType = PeerEvent["type"];
+
+export type PeerEventRejectionReason =
+  | "notAnObject"
+  | "unknownType"
+  | "invalidTime"
+  | "invalidId"
+  | "invalidOrigin";
+
+export interface PeerEventRejection {
+  readonly reason: PeerEventRejectionReason;
+  readonly detail: string;
+}
+
+type Parsed = Result<PeerEvent, PeerEventRejection>;
+
+const reject = (reason: PeerEventRejectionReason, detail: string): Parsed => ({
+  ok: false,
+  reason,
+  detail,
+});
+
+const EVENT_TYPES: readonly string[] = [
+  "ESTABLISH_FAILED",
+  "SESSION_ESTABLISHED",
+  "NOTICE_SENT",
+  "NOTICE_SEND_FAILED",
+  "NOTICE_RECEIVED",
+  "REPLY_SUCCEEDED",
+  "REPLY_FAILED",
+] satisfies PeerEventType[];
+
+const ORIGINS: readonly string[] = ["outbound", "inbound", "existing"] satisfies SessionOrigin[];
+
+const isId = (value: unknown): value is number => Number.isSafeInteger(value) && Number(value) >= 0;
+
+/**
+ * Checks an event from the shell (or from storage, or a fuzzer) and rebuilds it by shape, so
+ * the machine only ever sees well-formed events and no stray fields.
+ */
+export function parsePeerEvent(input: unknown): Parsed {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return reject("notAnObject", `expected an event object, got ${describe(input)}`);
+  }
+  const fields = input as Record<string, unknown>;
+  const type = fields.type;
+  if (typeof type !== "string" || !EVENT_TYPES.includes(type)) {
+    return reject("unknownType", `unknown event type ${describe(type)}`);
+  }
+  const at = fields.at;
+  if (typeof at !== "number" || !Number.isFinite(at)) {
+    return reject("invalidTime", `"at" must be a finite number of ms, got ${describe(at)}`);
+  }
+  switch (type) {
+    case "ESTABLISH_FAILED":
+    case "NOTICE_RECEIVED":
+      return { ok: true, value: { type, at } };
+    case "SESSION_ESTABLISHED": {
+      const origin = fields.origin;
+      if (typeof origin !== "string" || !ORIGINS.includes(origin)) {
+        return reject("invalidOrigin", `"origin" must be one of ${ORIGINS.join(", ")}`);
+      }
+      return { ok: true, value: { type, at, origin: origin as SessionOrigin } };
+    }
+    case "NOTICE_SENT":
+    case "NOTICE_SEND_FAILED": {
+      const noticeId = fields.noticeId;
+      if (!isId(noticeId)) return reject("invalidId", `"noticeId" must be a non-negative integer`);
+      return { ok: true, value: { type, at, noticeId } };
+    }
+    case "REPLY_SUCCEEDED":
+    case "REPLY_FAILED": {
+      const replyId = fields.replyId;
+      if (!isId(replyId)) return reject("invalidId", `"replyId" must be a non-negative integer`);
+      return { ok: true, value: { type, at, replyId } };
+    }
+    default:
+      return reject("unknownType", `unknown event type ${describe(type)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  if (typeof value === "number") return String(value);
+  return value === null ? "null" : typeof value;
+}

@@ -1,0 +1,249 @@
+import { and, assign, not, setup, stateIn } from "xstate";
+import { initialPeerContext, type PeerContext } from "./peerContext.js";
+import type { PeerEvent } from "./peerEvents.js";
+import {
+  claimBackoffMs,
+  hasWaited,
+  MAX_COUNTED_CLAIM_FAILURES,
+  REPLY_INTERVAL_MS,
+  reanchor,
+} from "./timing.js";
+
+/*
+ * One machine per peer device (user id + device id + curve25519 key). Two parallel regions:
+ *
+ * - `olm`: is an Olm session with the peer established, and if we failed to establish one,
+ *   where the single m.no_olm notice of this failure episode stands (pending → delivered).
+ * - `reply`: our answer to m.no_olm notices the peer sent us (idle → replying → idle, or
+ *   backing off after a failed key claim).
+ *
+ * The machine is pure: no timers, no clock, no I/O. Commands for the shell are the named
+ * actions below with no implementation; `stepPeer` reads them off the transition result.
+ */
+
+const idOf = (event: PeerEvent): number | undefined =>
+  "noticeId" in event ? event.noticeId : "replyId" in event ? event.replyId : undefined;
+
+// Command actions: intentionally empty, their type and params are the command.
+const command =
+  <P>() =>
+  (_: unknown, _params: P): void => {};
+
+type Args = { readonly context: PeerContext; readonly event: PeerEvent };
+const currentNotice = ({ context }: Args) => ({ noticeId: context.noticeId });
+const currentReply = ({ context }: Args) => ({ replyId: context.replyId });
+const episodeStart = ({ context, event }: Args) => ({
+  unreachableSince: context.unreachableSince ?? event.at,
+});
+
+// N1: the first failure of an episode sends exactly one notice.
+const failureStartsEpisode = {
+  target: "#peer.olm.unreachable",
+  actions: ["startEpisode", { type: "sendNoOlm", params: currentNotice }],
+} as const;
+
+// N4: a session ends the episode; a notice not yet acknowledged is no longer needed.
+const sessionEndsPendingEpisode = {
+  target: "#peer.olm.established",
+  actions: [
+    { type: "withdrawNoOlm", params: currentNotice },
+    { type: "reportPeerReachable", params: episodeStart },
+    "endEpisode",
+  ],
+} as const;
+const sessionEndsDeliveredEpisode = {
+  target: "#peer.olm.established",
+  actions: [{ type: "reportPeerReachable", params: episodeStart }, "endEpisode"],
+} as const;
+
+// R1 (after the R2 hour check): a reply that needs a new session.
+const replyWithNewSession = {
+  target: "#peer.reply.replying.newSession",
+  actions: ["recordNotice", "startReply", { type: "claimKeyAndSendDummy", params: currentReply }],
+} as const;
+
+export const peerMachine = setup({
+  types: {
+    context: {} as PeerContext,
+    events: {} as PeerEvent,
+  },
+  actions: {
+    sendNoOlm: command<{ noticeId: number }>(),
+    retryNoOlm: command<{ noticeId: number }>(),
+    withdrawNoOlm: command<{ noticeId: number }>(),
+    reportPeerReachable: command<{ unreachableSince: number }>(),
+    claimKeyAndSendDummy: command<{ replyId: number }>(),
+    sendDummy: command<{ replyId: number }>(),
+    reportRepliedToNotice: command<{ newSession: boolean }>(),
+
+    startEpisode: assign(({ context, event }) => ({
+      noticeId: context.noticeId + 1,
+      unreachableSince: event.at,
+    })),
+    endEpisode: assign({ unreachableSince: null }),
+    recordNotice: assign(({ context, event }) => ({
+      lastNoticeReceivedAt: Math.max(context.lastNoticeReceivedAt ?? event.at, event.at),
+      lastReplyAt: reanchor(context.lastReplyAt, event.at),
+      claimFailedAt: reanchor(context.claimFailedAt, event.at),
+    })),
+    startReply: assign(({ context }) => ({ replyId: context.replyId + 1 })),
+    recordReply: assign(({ event }) => ({
+      lastReplyAt: event.at,
+      claimFailures: 0,
+      claimFailedAt: null,
+    })),
+    recordClaimFailure: assign(({ context, event }) => ({
+      claimFailures: Math.min(context.claimFailures + 1, MAX_COUNTED_CLAIM_FAILURES),
+      claimFailedAt: event.at,
+    })),
+    clearBackoff: assign({ claimFailures: 0, claimFailedAt: null }),
+  },
+  guards: {
+    isCurrentNotice: ({ context, event }) => idOf(event) === context.noticeId,
+    isCurrentReply: ({ context, event }) => idOf(event) === context.replyId,
+    /** R2: a reply (and so a new session for one) at most once an hour. */
+    replyWindowOpen: ({ context, event }) =>
+      context.lastReplyAt === null || hasWaited(context.lastReplyAt, event.at, REPLY_INTERVAL_MS),
+    /** R3: after failed claims, wait 15 s × 2ⁿ (capped) before claiming again. */
+    claimBackoffOver: ({ context, event }) =>
+      context.claimFailedAt === null ||
+      hasWaited(context.claimFailedAt, event.at, claimBackoffMs(context.claimFailures)),
+    sessionEstablished: stateIn({ olm: "established" }),
+    newSessionReplyDone: and(["isCurrentReply", stateIn({ reply: { replying: "newSession" } })]),
+  },
+}).createMachine({
+  id: "peer",
+  type: "parallel",
+  context: initialPeerContext,
+  states: {
+    olm: {
+      initial: "noSession",
+      states: {
+        noSession: {
+          on: {
+            ESTABLISH_FAILED: failureStartsEpisode,
+            SESSION_ESTABLISHED: { target: "established" },
+            REPLY_SUCCEEDED: { guard: "newSessionReplyDone", target: "established" },
+          },
+        },
+        established: {
+          on: {
+            ESTABLISH_FAILED: failureStartsEpisode,
+          },
+        },
+        // N2: inside an episode ESTABLISH_FAILED has no transition at all.
+        unreachable: {
+          initial: "noticePending",
+          states: {
+            noticePending: {
+              on: {
+                // N3: delivered only once the transport acknowledges it.
+                NOTICE_SENT: { guard: "isCurrentNotice", target: "noticeDelivered" },
+                NOTICE_SEND_FAILED: {
+                  guard: "isCurrentNotice",
+                  actions: { type: "retryNoOlm", params: currentNotice },
+                },
+                SESSION_ESTABLISHED: sessionEndsPendingEpisode,
+                REPLY_SUCCEEDED: { guard: "newSessionReplyDone", ...sessionEndsPendingEpisode },
+              },
+            },
+            noticeDelivered: {
+              on: {
+                // N4: after a session the next failure starts a new episode and notifies again.
+                SESSION_ESTABLISHED: sessionEndsDeliveredEpisode,
+                REPLY_SUCCEEDED: { guard: "newSessionReplyDone", ...sessionEndsDeliveredEpisode },
+              },
+            },
+          },
+        },
+      },
+    },
+    reply: {
+      initial: "idle",
+      states: {
+        idle: {
+          on: {
+            NOTICE_RECEIVED: [
+              // R2: inside the hour after a reply, a notice is only recorded (R4).
+              { guard: not("replyWindowOpen"), actions: "recordNotice" },
+              // R1: a session exists, so answer over it without claiming a key.
+              {
+                guard: "sessionEstablished",
+                target: "replying.existingSession",
+                actions: [
+                  "recordNotice",
+                  "startReply",
+                  { type: "sendDummy", params: currentReply },
+                ],
+              },
+              // R1: no session, so claim a key, create one and answer over it.
+              replyWithNewSession,
+            ],
+          },
+        },
+        replying: {
+          // Only ever entered through its children; `initial` is required by XState.
+          initial: "newSession",
+          on: {
+            // Notices arriving while a reply is in flight are answered by that reply.
+            NOTICE_RECEIVED: { actions: "recordNotice" },
+            SESSION_ESTABLISHED: { actions: "clearBackoff" },
+          },
+          states: {
+            newSession: {
+              on: {
+                REPLY_SUCCEEDED: {
+                  guard: "isCurrentReply",
+                  target: "#peer.reply.idle",
+                  actions: [
+                    "recordReply",
+                    { type: "reportRepliedToNotice", params: { newSession: true } },
+                  ],
+                },
+                REPLY_FAILED: [
+                  // A session appeared meanwhile: nothing to back off from.
+                  {
+                    guard: and(["isCurrentReply", "sessionEstablished"]),
+                    target: "#peer.reply.idle",
+                  },
+                  // R3: no m.dummy, no m.no_olm back; back off before claiming again.
+                  {
+                    guard: "isCurrentReply",
+                    target: "#peer.reply.backingOff",
+                    actions: "recordClaimFailure",
+                  },
+                ],
+              },
+            },
+            existingSession: {
+              on: {
+                REPLY_SUCCEEDED: {
+                  guard: "isCurrentReply",
+                  target: "#peer.reply.idle",
+                  actions: [
+                    "recordReply",
+                    { type: "reportRepliedToNotice", params: { newSession: false } },
+                  ],
+                },
+                REPLY_FAILED: { guard: "isCurrentReply", target: "#peer.reply.idle" },
+              },
+            },
+          },
+        },
+        backingOff: {
+          on: {
+            NOTICE_RECEIVED: [
+              { guard: not("replyWindowOpen"), actions: "recordNotice" },
+              { guard: "claimBackoffOver", ...replyWithNewSession },
+              { actions: "recordNotice" },
+            ],
+            // R3: a successful session clears the backoff.
+            SESSION_ESTABLISHED: { target: "idle", actions: "clearBackoff" },
+          },
+        },
+      },
+    },
+  },
+});
+
+export type PeerMachine = typeof peerMachine;

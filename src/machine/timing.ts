@@ -1,0 +1,33 @@
+/**
+ * The protocol's clocks, as pure arithmetic on millisecond readings carried by events.
+ *
+ * A wait runs from an anchor reading. A reading earlier than the anchor means the clock went
+ * backwards: the wait counts as not yet over, and the machine moves the anchor back to that
+ * reading, so a backwards clock can delay a retry but never shorten a wait.
+ */
+
+/** Spec: "never create a new Olm session with a device more than once an hour". */
+export const REPLY_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Key-claim backoff for replies: 15 s × 2ⁿ after the (n+1)-th consecutive failure, capped. */
+export const CLAIM_BACKOFF_BASE_MS = 15_000;
+export const CLAIM_BACKOFF_CAP_MS = 15 * 60 * 1000;
+
+/** Failures beyond this no longer lengthen the wait (15 s × 2⁶ already exceeds the cap). */
+export const MAX_COUNTED_CLAIM_FAILURES = 8;
+
+export function claimBackoffMs(consecutiveFailures: number): number {
+  if (consecutiveFailures <= 0) return 0;
+  const doublings = Math.min(consecutiveFailures, MAX_COUNTED_CLAIM_FAILURES) - 1;
+  return Math.min(CLAIM_BACKOFF_BASE_MS * 2 ** doublings, CLAIM_BACKOFF_CAP_MS);
+}
+
+/** Whether `waitMs` has passed since `anchor`; a reading before the anchor never counts. */
+export function hasWaited(anchor: number, at: number, waitMs: number): boolean {
+  return at >= anchor && at - anchor >= waitMs;
+}
+
+/** The anchor to keep after seeing reading `at`: moved back if the clock went backwards. */
+export function reanchor(anchor: number | null, at: number): number | null {
+  return anchor !== null && at < anchor ? at : anchor;
+}
