@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { peerMachineDoc } from "../../src/diagrams/peerMachineDoc.js";
+import { peerMachine } from "../../src/machine/peerMachine.js";
+
+describe("generated diagram", () => {
+  const doc = peerMachineDoc();
+
+  it("the committed docs/diagrams/peer-machine.md is what the machine generates (npm run diagrams)", () => {
+    const committed = readFileSync(
+      new URL("../../docs/diagrams/peer-machine.md", import.meta.url),
+      "utf8",
+    );
+    expect(committed).toBe(doc);
+  });
+
+  it("shows every transition the machine defines", () => {
+    const arrows = doc
+      .split("\n")
+      .filter((line) => line.includes(" --> ") && !line.includes("[*]"));
+    let expected = 0;
+    const visit = (node: typeof peerMachine.root): void => {
+      for (const ts of node.transitions.values())
+        for (const t of ts) expected += t.target?.length ?? 1;
+      for (const child of Object.values(node.states)) visit(child);
+    };
+    visit(peerMachine.root);
+    expect(arrows).toHaveLength(expected);
+  });
+
+  it("names the rules' guards and commands", () => {
+    for (const name of [
+      "!replyWindowOpen",
+      "claimBackoffOver",
+      "isCurrentNotice",
+      "sendNoOlm",
+      "withdrawNoOlm",
+      "claimKeyAndSendDummy",
+    ]) {
+      expect(doc).toContain(name);
+    }
+  });
+});
