@@ -66,7 +66,7 @@ export function peerLeaves(value: PeerStateValue): { olm: OlmLeaf; reply: ReplyL
  */
 export function restorePeerSnapshot(input: unknown): Result<PeerSnapshot, SnapshotRejection> {
   if (!isRecord(input)) return reject("notAnObject", "expected a persisted snapshot object");
-  if (input.v !== 1) return reject("unsupportedVersion", `unsupported version ${String(input.v)}`);
+  if (input.v !== 1) return reject("unsupportedVersion", "only version 1 is known");
   const value = readValue(input.value);
   if (value === undefined) return reject("invalidValue", "not a state of the peer machine");
   const context = readContext(input.context);
@@ -91,9 +91,8 @@ export function brokenInvariant(snapshot: PeerSnapshot): string | undefined {
   if (failing && reply !== "backingOff" && reply !== "newSession") {
     return "claim failures are kept only while backing off or retrying a claim";
   }
-  if (reply === "backingOff" && olm === "established") {
-    return "no backoff while a session is established";
-  }
+  // A session clears the claim backoff, and a claim is only started without a session.
+  if (failing && olm === "established") return "no claim failures while a session is established";
   if ((reply === "newSession" || reply === "existingSession") && c.replyId === 0) {
     return "a reply in flight needs a reply id";
   }

@@ -1,11 +1,12 @@
 import { transition } from "xstate";
 import type { PeerCommand, PeerCommandType } from "./peerCommands.js";
+import type { PeerContext } from "./peerContext.js";
 import { type PeerEventRejection, parsePeerEvent } from "./peerEvents.js";
 import { peerMachine } from "./peerMachine.js";
-import type { PeerSnapshot, PeerStateValue } from "./peerSnapshot.js";
+import { type PeerSnapshot, type PeerStateValue, peerLeaves } from "./peerSnapshot.js";
 
 export type StepResult =
-  /** The event moved the machine (state value or context); carry out `commands` in order. */
+  /** The event changed the state or asked for commands; carry out `commands` in order. */
   | {
       readonly kind: "applied";
       readonly snapshot: PeerSnapshot;
@@ -50,12 +51,19 @@ export function stepPeer(snapshot: PeerSnapshot, input: unknown): StepResult {
       commands.push({ type: action.type, ...(action.params as object) } as PeerCommand);
     }
   }
-  // XState hands back the very same snapshot when nothing changed; a retry changes nothing
-  // but still asks for a command.
-  if (next === current && commands.length === 0) return { kind: "ignored", snapshot };
-  return {
-    kind: "applied",
-    snapshot: { value: next.value as PeerStateValue, context: next.context },
-    commands,
-  };
+  const value = next.value as PeerStateValue;
+  // A transition may run and still change nothing (a notice that moves no time forward); only
+  // a changed state or a command counts as applied. A retry changes nothing but asks for one.
+  if (commands.length === 0 && sameState(snapshot, value, next.context)) {
+    return { kind: "ignored", snapshot };
+  }
+  return { kind: "applied", snapshot: { value, context: next.context }, commands };
+}
+
+function sameState(snapshot: PeerSnapshot, value: PeerStateValue, context: PeerContext): boolean {
+  const before = peerLeaves(snapshot.value);
+  const after = peerLeaves(value);
+  if (before.olm !== after.olm || before.reply !== after.reply) return false;
+  const keys = Object.keys(context) as (keyof PeerContext)[];
+  return keys.every((key) => snapshot.context[key] === context[key]);
 }

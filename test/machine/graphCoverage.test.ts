@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { AnyStateNode, AnyTransitionDefinition } from "xstate";
-import { getAdjacencyMap, getShortestPaths } from "xstate/graph";
+import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from "xstate/graph";
 import type { PeerContext } from "../../src/machine/peerContext.js";
 import type { PeerEvent } from "../../src/machine/peerEvents.js";
 import { peerMachine } from "../../src/machine/peerMachine.js";
 import { initialPeerSnapshot } from "../../src/machine/peerSnapshot.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
+import { PeerModel } from "../model/referenceModel.js";
 import { HOUR } from "./peerHarness.js";
 
 /*
@@ -88,10 +89,8 @@ describe("the machine's graph", () => {
 
   it("exploration takes every transition written in the machine", () => {
     const taken = new Set<AnyTransitionDefinition>();
-    for (const { state, transitions } of Object.values(adjacency)) {
-      for (const { event } of Object.values(transitions)) {
-        for (const t of peerMachine.getTransitionData(state, event)) taken.add(t);
-      }
+    for (const { state, event } of adjacencyMapToArray(adjacency)) {
+      for (const t of peerMachine.getTransitionData(state, event)) taken.add(t);
     }
     const missing = allTransitions.filter((t) => !taken.has(t)).map(label);
     expect(missing).toEqual([]);
@@ -105,13 +104,19 @@ describe("the machine's graph", () => {
     expect(leafIds.filter((id) => !reached.has(id))).toEqual([]);
   });
 
-  it("replaying every shortest path through stepPeer ends in the graph's state", () => {
+  it("replaying every shortest path through stepPeer (and the reference model) ends in the graph's state", () => {
     expect(paths.length).toBe(Object.keys(adjacency).length);
     for (const path of paths) {
       let snapshot = initialPeerSnapshot;
+      const model = new PeerModel();
       // The first step is XState's own init event, not one of ours.
       for (const step of path.steps.slice(1)) {
         const result = stepPeer(snapshot, step.event);
+        // The independent reference model must agree on every step of every path.
+        expect(model.apply(step.event)).toEqual({
+          kind: result.kind,
+          commands: result.kind === "applied" ? result.commands : [],
+        });
         expect(
           result.kind,
           `${JSON.stringify(step.event)} from ${JSON.stringify(snapshot.value)}`,

@@ -1,0 +1,411 @@
+/**
+ * Random event sequences for the model-based tests, and a runner that drives the machine's
+ * public step API with them.
+ *
+ * Choice: a hand-rolled sequence runner over `fc.array(step)` rather than `fc.commands` +
+ * `fc.modelRun`. The properties other than lockstep equivalence (notice counts, reply spacing,
+ * persist/restore equivalence) look at a whole run at once, which a plain array of steps and a
+ * list of per-step records make easy; fast-check still shrinks the array to a minimal
+ * counterexample. Steps are symbolic ("the current notice id", "one ms before the backoff is
+ * over") and resolved against the machine's state when they run, so shrinking keeps them
+ * meaningful.
+ */
+import fc from "fast-check";
+import type { PeerCommand } from "../../src/machine/peerCommands.js";
+import type { PeerContext } from "../../src/machine/peerContext.js";
+import type { SessionOrigin } from "../../src/machine/peerEvents.js";
+import {
+  initialPeerSnapshot,
+  type PeerSnapshot,
+  persistPeerSnapshot,
+  restorePeerSnapshot,
+} from "../../src/machine/peerSnapshot.js";
+import { type StepResult, stepPeer } from "../../src/machine/stepPeer.js";
+import { modelBackoffMs, ONE_HOUR_MS } from "./referenceModel.js";
+
+export const H = ONE_HOUR_MS;
+
+/** How the shell's clock moves before a step. */
+export type ClockMove =
+  | { readonly k: "same" }
+  | { readonly k: "fwd"; readonly ms: number }
+  | { readonly k: "back"; readonly ms: number }
+  /** To lastReplyAt + 1 h + off (no move when there was no reply). */
+  | { readonly k: "replyEdge"; readonly off: number }
+  /** To claimFailedAt + current backoff + off (no move when not backing off). */
+  | { readonly k: "backoffEdge"; readonly off: number };
+
+/** Which id an ack or reply result carries, relative to the machine's current one. */
+export type IdPick =
+  | { readonly k: "current" }
+  | { readonly k: "rel"; readonly d: number }
+  | { readonly k: "abs"; readonly id: number };
+
+export type Action =
+  | { readonly a: "fail" }
+  | { readonly a: "session"; readonly origin: SessionOrigin }
+  | { readonly a: "noticeSent"; readonly id: IdPick }
+  | { readonly a: "noticeSendFailed"; readonly id: IdPick }
+  | { readonly a: "noticeIn" }
+  | { readonly a: "replyOk"; readonly id: IdPick }
+  | { readonly a: "replyFailed"; readonly id: IdPick }
+  | { readonly a: "malformed"; readonly variant: number }
+  | { readonly a: "persist" };
+
+export interface Step {
+  readonly clock: ClockMove;
+  readonly action: Action;
+  /** Add a stray field to a well-formed event (it stays well-formed). */
+  readonly extra: boolean;
+}
+
+export interface Run {
+  readonly start: number;
+  readonly steps: readonly Step[];
+}
+
+/** Malformed inputs, built from the current clock reading. */
+const MALFORMED: readonly ((at: number) => unknown)[] = [
+  () => null,
+  () => undefined,
+  (at) => at,
+  () => "NOTICE_RECEIVED",
+  (at) => [{ type: "NOTICE_RECEIVED", at }],
+  (at) => ({ type: "notice_received", at }),
+  (at) => ({ type: 7, at }),
+  (at) => ({ at }),
+  () => ({ type: "NOTICE_RECEIVED" }),
+  () => ({ type: "NOTICE_RECEIVED", at: Number.NaN }),
+  () => ({ type: "ESTABLISH_FAILED", at: Number.POSITIVE_INFINITY }),
+  () => ({ type: "ESTABLISH_FAILED", at: Number.NEGATIVE_INFINITY }),
+  (at) => ({ type: "ESTABLISH_FAILED", at: String(at) }),
+  () => ({ type: "REPLY_SUCCEEDED", at: null, replyId: 1 }),
+  (at) => ({ type: "SESSION_ESTABLISHED", at }),
+  (at) => ({ type: "SESSION_ESTABLISHED", at, origin: "OUTBOUND" }),
+  (at) => ({ type: "SESSION_ESTABLISHED", at, origin: null }),
+  (at) => ({ type: "NOTICE_SENT", at, noticeId: -1 }),
+  (at) => ({ type: "NOTICE_SENT", at, noticeId: 1.5 }),
+  (at) => ({ type: "NOTICE_SENT", at, noticeId: "1" }),
+  (at) => ({ type: "NOTICE_SEND_FAILED", at }),
+  (at) => ({ type: "NOTICE_SEND_FAILED", at, noticeId: Number.NaN }),
+  (at) => ({ type: "REPLY_SUCCEEDED", at, replyId: -1 }),
+  (at) => ({ type: "REPLY_SUCCEEDED", at, replyId: 0.5 }),
+  (at) => ({ type: "REPLY_FAILED", at, replyId: "1" }),
+  (at) => ({ type: "REPLY_FAILED", at, replyId: Number.POSITIVE_INFINITY }),
+  (at) => ({ type: "REPLY_FAILED", at, replyId: null }),
+];
+
+const idPickArb: fc.Arbitrary<IdPick> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({ k: "current" } as const) },
+  { weight: 2, arbitrary: fc.constantFrom(-2, -1, 1).map((d) => ({ k: "rel", d }) as const) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }).map((id) => ({ k: "abs", id }) as const) },
+);
+
+export const clockArb: fc.Arbitrary<ClockMove> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant({ k: "same" } as const) },
+  // small forward steps (seconds), sometimes a fraction of a ms: multiples of 1/1024 ms, so
+  // that every reading and every sum of moves stays exact in floating point
+  {
+    weight: 6,
+    arbitrary: fc
+      .oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 1, max: 20_000 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 2048 }).map((k) => k / 1024) },
+      )
+      .map((ms) => ({ k: "fwd", ms }) as const),
+  },
+  // large forward steps (up to two hours)
+  {
+    weight: 3,
+    arbitrary: fc.integer({ min: 20_000, max: 2 * H }).map((ms) => ({ k: "fwd", ms }) as const),
+  },
+  // the clock goes backwards
+  {
+    weight: 2,
+    arbitrary: fc.integer({ min: 1, max: 2 * H }).map((ms) => ({ k: "back", ms }) as const),
+  },
+  // exactly at the 1-hour and backoff boundaries, ±1 ms
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(-1, 0, 1).map((off) => ({ k: "replyEdge", off }) as const),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(-1, 0, 1).map((off) => ({ k: "backoffEdge", off }) as const),
+  },
+);
+
+export const actionArb: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({ a: "fail" } as const) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom<SessionOrigin>("outbound", "inbound", "existing")
+      .map((origin) => ({ a: "session", origin }) as const),
+  },
+  { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSent", id }) as const) },
+  { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSendFailed", id }) as const) },
+  { weight: 6, arbitrary: fc.constant({ a: "noticeIn" } as const) },
+  { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyOk", id }) as const) },
+  { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyFailed", id }) as const) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 0, max: MALFORMED.length - 1 })
+      .map((variant) => ({ a: "malformed", variant }) as const),
+  },
+  { weight: 1, arbitrary: fc.constant({ a: "persist" } as const) },
+);
+
+const extraArb = fc.oneof(
+  { weight: 12, arbitrary: fc.constant(false) },
+  { weight: 1, arbitrary: fc.constant(true) },
+);
+
+const current: IdPick = { k: "current" };
+
+/**
+ * Clock moves and actions that matter together, so that runs reach the rare corners (a notice
+ * exactly at the end of the hour or of a backoff, a second reply an hour later, a backoff
+ * ladder several rungs deep, a notice from a clock gone backwards) often enough.
+ */
+const comboArb: fc.Arbitrary<Step> = fc.oneof(
+  fc
+    .constantFrom(-1, 0, 1)
+    .map(
+      (off): Step => ({ clock: { k: "replyEdge", off }, action: { a: "noticeIn" }, extra: false }),
+    ),
+  fc.constantFrom(-1, 0, 1).map(
+    (off): Step => ({
+      clock: { k: "backoffEdge", off },
+      action: { a: "noticeIn" },
+      extra: false,
+    }),
+  ),
+  fc
+    .integer({ min: 1, max: 2 * H })
+    .map((ms): Step => ({ clock: { k: "back", ms }, action: { a: "noticeIn" }, extra: false })),
+  fc.integer({ min: 1, max: 5_000 }).map(
+    (ms): Step => ({
+      clock: { k: "fwd", ms },
+      action: { a: "replyOk", id: current },
+      extra: false,
+    }),
+  ),
+  fc.integer({ min: 1, max: 5_000 }).map(
+    (ms): Step => ({
+      clock: { k: "fwd", ms },
+      action: { a: "replyFailed", id: current },
+      extra: false,
+    }),
+  ),
+);
+
+export const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ clock: clockArb, action: actionArb, extra: extraArb }) },
+  { weight: 1, arbitrary: comboArb },
+);
+
+/** Rungs of the claim backoff ladder: a notice as the backoff ends, then a failed claim. */
+const ladderArb: fc.Arbitrary<Step[]> = fc
+  .array(fc.constantFrom(0, 1), { minLength: 1, maxLength: 9 })
+  .map((offs) =>
+    offs.flatMap((off): Step[] => [
+      { clock: { k: "backoffEdge", off }, action: { a: "noticeIn" }, extra: false },
+      { clock: { k: "fwd", ms: 1 }, action: { a: "replyFailed", id: current }, extra: false },
+    ]),
+  );
+
+const MAX_STEPS = 60;
+
+/** Up to 60 steps; size "max" spreads lengths over the whole range (default stays near 10). */
+export const stepsArb: fc.Arbitrary<Step[]> = fc
+  .array(
+    fc.oneof(
+      { weight: 30, arbitrary: stepArb.map((step) => [step]) },
+      { weight: 1, arbitrary: ladderArb },
+    ),
+    { maxLength: MAX_STEPS, size: "max" },
+  )
+  .map((chunks) => chunks.flat().slice(0, MAX_STEPS));
+
+export const startArb: fc.Arbitrary<number> = fc.oneof(
+  fc.constant(0),
+  fc.integer({ min: -5 * H, max: 5 * H }),
+  fc.nat().map((n) => 1_700_000_000_000 + n),
+);
+
+export const runArb: fc.Arbitrary<Run> = fc.record({
+  start: startArb,
+  steps: stepsArb,
+});
+
+/** The clock reading for the next step. */
+export function nextNow(now: number, clock: ClockMove, ctx: PeerContext): number {
+  switch (clock.k) {
+    case "same":
+      return now;
+    case "fwd":
+      return now + clock.ms;
+    case "back":
+      return now - clock.ms;
+    case "replyEdge":
+      return ctx.lastReplyAt === null ? now : ctx.lastReplyAt + H + clock.off;
+    case "backoffEdge":
+      return ctx.claimFailedAt === null || ctx.claimFailures === 0
+        ? now
+        : ctx.claimFailedAt + modelBackoffMs(ctx.claimFailures) + clock.off;
+  }
+}
+
+const pickId = (pick: IdPick, current: number): number => {
+  switch (pick.k) {
+    case "current":
+      return current;
+    case "rel":
+      return Math.max(0, current + pick.d);
+    case "abs":
+      return pick.id;
+  }
+};
+
+/** The concrete input for an event step (persist steps have none). */
+export function resolveEvent(step: Step, at: number, ctx: PeerContext): unknown {
+  const { action } = step;
+  let event: Record<string, unknown>;
+  switch (action.a) {
+    case "persist":
+      return undefined;
+    case "malformed": {
+      const make = MALFORMED[action.variant];
+      return make === undefined ? null : make(at);
+    }
+    case "fail":
+      event = { type: "ESTABLISH_FAILED", at };
+      break;
+    case "session":
+      event = { type: "SESSION_ESTABLISHED", at, origin: action.origin };
+      break;
+    case "noticeSent":
+      event = { type: "NOTICE_SENT", at, noticeId: pickId(action.id, ctx.noticeId) };
+      break;
+    case "noticeSendFailed":
+      event = { type: "NOTICE_SEND_FAILED", at, noticeId: pickId(action.id, ctx.noticeId) };
+      break;
+    case "noticeIn":
+      event = { type: "NOTICE_RECEIVED", at };
+      break;
+    case "replyOk":
+      event = { type: "REPLY_SUCCEEDED", at, replyId: pickId(action.id, ctx.replyId) };
+      break;
+    case "replyFailed":
+      event = { type: "REPLY_FAILED", at, replyId: pickId(action.id, ctx.replyId) };
+      break;
+  }
+  return step.extra ? { ...event, note: "stray field" } : event;
+}
+
+/** persist → JSON.stringify → JSON.parse → restore; throws if the restore refuses. */
+export function roundTrip(snapshot: PeerSnapshot): PeerSnapshot {
+  const json: unknown = JSON.parse(JSON.stringify(persistPeerSnapshot(snapshot)));
+  const restored = restorePeerSnapshot(json);
+  if (!restored.ok) {
+    throw new Error(`restore refused a persisted snapshot: ${restored.reason}: ${restored.detail}`);
+  }
+  return restored.value;
+}
+
+export type StepRecord =
+  | {
+      readonly kind: "persist";
+      readonly before: PeerSnapshot;
+      readonly after: PeerSnapshot;
+    }
+  | {
+      readonly kind: StepResult["kind"];
+      readonly event: unknown;
+      readonly commands: readonly PeerCommand[];
+      readonly before: PeerSnapshot;
+      readonly after: PeerSnapshot;
+    };
+
+export type EventRecord = Exclude<StepRecord, { kind: "persist" }>;
+
+export function formatRecord(record: StepRecord, index: number): string {
+  if (record.kind === "persist") return `#${index} persist → JSON → restore`;
+  const commands = record.commands.length === 0 ? "" : ` ${JSON.stringify(record.commands)}`;
+  return `#${index} ${fc.stringify(record.event)} → ${record.kind}${commands}`;
+}
+
+export function formatTrace(records: readonly StepRecord[], pending?: string): string {
+  const lines = records.map(formatRecord);
+  if (pending !== undefined) lines.push(`#${records.length} ${pending} → (threw)`);
+  return lines.join("\n");
+}
+
+/** Runs `fn`; if it throws, rethrows with the event sequence so far in the message. */
+export function withTrace<T>(
+  label: string,
+  records: readonly StepRecord[],
+  fn: () => T,
+  pending?: () => string | undefined,
+): T {
+  try {
+    return fn();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const trace = formatTrace(records, pending?.());
+    throw new Error(`${message}\n\n${label} — event sequence:\n${trace}`, { cause: error });
+  }
+}
+
+export interface DriveOptions {
+  /** Whether persist steps really round-trip the snapshot (otherwise they are no-ops). */
+  readonly roundTrip: boolean;
+  /** Called after each step with its record; throw to fail (the trace is added). */
+  readonly check?: (record: StepRecord, index: number) => void;
+  /** Where to start (default: a fresh peer). */
+  readonly from?: PeerSnapshot;
+}
+
+/** Drives the machine through a run and returns one record per step. */
+export function drive(run: Run, options: DriveOptions): StepRecord[] {
+  const records: StepRecord[] = [];
+  let pending: string | undefined;
+  withTrace(
+    `start=${run.start}`,
+    records,
+    () => {
+      let snapshot = options.from ?? initialPeerSnapshot;
+      let now = run.start;
+      for (const step of run.steps) {
+        now = nextNow(now, step.clock, snapshot.context);
+        const before = snapshot;
+        let record: StepRecord;
+        if (step.action.a === "persist") {
+          pending = "persist → JSON → restore";
+          if (options.roundTrip) snapshot = roundTrip(snapshot);
+          record = { kind: "persist", before, after: snapshot };
+        } else {
+          const event = resolveEvent(step, now, snapshot.context);
+          pending = fc.stringify(event);
+          const result = stepPeer(snapshot, event);
+          snapshot = result.snapshot;
+          const commands = result.kind === "applied" ? result.commands : [];
+          record = { kind: result.kind, event, commands, before, after: snapshot };
+        }
+        pending = undefined;
+        records.push(record);
+        options.check?.(record, records.length - 1);
+      }
+    },
+    () => pending,
+  );
+  return records;
+}
+
+export const eventRecords = (records: readonly StepRecord[]): EventRecord[] =>
+  records.filter((r): r is EventRecord => r.kind !== "persist");
+
+export const eventType = (event: unknown): unknown =>
+  typeof event === "object" && event !== null ? Reflect.get(event, "type") : undefined;

@@ -1,0 +1,252 @@
+/**
+ * A reference model of the per-peer-device protocol rules, written from the rules alone (not
+ * from the XState machine), so that the model-based tests compare two independent
+ * implementations. It is deliberately plain: one mutable object, one method per event, no
+ * shared code with `src/machine/` beyond the command type.
+ */
+import type { PeerCommand } from "../../src/machine/peerCommands.js";
+
+export type ModelOlm = "noSession" | "established" | "noticePending" | "noticeDelivered";
+export type ModelReply = "idle" | "newSession" | "existingSession" | "backingOff";
+
+export interface ModelContext {
+  noticeId: number;
+  unreachableSince: number | null;
+  lastNoticeReceivedAt: number | null;
+  replyId: number;
+  lastReplyAt: number | null;
+  claimFailures: number;
+  claimFailedAt: number | null;
+}
+
+/** The model's whole state: the machine's `peerLeaves` shape plus its context fields. */
+export interface ModelState {
+  readonly leaves: { readonly olm: ModelOlm; readonly reply: ModelReply };
+  readonly context: Readonly<ModelContext>;
+}
+
+export type ModelResult =
+  | { readonly kind: "applied"; readonly commands: readonly PeerCommand[] }
+  | { readonly kind: "rejected" | "ignored"; readonly commands: readonly [] };
+
+export const ONE_HOUR_MS = 3_600_000;
+const BACKOFF_BASE_MS = 15_000;
+const BACKOFF_CAP_MS = 900_000;
+const MAX_CLAIM_FAILURES = 8;
+
+/** The claim backoff after `failures` consecutive failed claims (failures ≥ 1). */
+export function modelBackoffMs(failures: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** (failures - 1), BACKOFF_CAP_MS);
+}
+
+/** A wait of `waitMs` from `anchor` is over at reading `at`. */
+export function modelWaitIsOver(anchor: number, at: number, waitMs: number): boolean {
+  return at >= anchor && at - anchor >= waitMs;
+}
+
+export const MODEL_INITIAL_STATE: ModelState = {
+  leaves: { olm: "noSession", reply: "idle" },
+  context: {
+    noticeId: 0,
+    unreachableSince: null,
+    lastNoticeReceivedAt: null,
+    replyId: 0,
+    lastReplyAt: null,
+    claimFailures: 0,
+    claimFailedAt: null,
+  },
+};
+
+type ValidEvent =
+  | { type: "ESTABLISH_FAILED"; at: number }
+  | { type: "SESSION_ESTABLISHED"; at: number }
+  | { type: "NOTICE_SENT"; at: number; noticeId: number }
+  | { type: "NOTICE_SEND_FAILED"; at: number; noticeId: number }
+  | { type: "NOTICE_RECEIVED"; at: number }
+  | { type: "REPLY_SUCCEEDED"; at: number; replyId: number }
+  | { type: "REPLY_FAILED"; at: number; replyId: number };
+
+/** Checks an event by the rules; undefined means "malformed, reject". */
+function validate(input: unknown): ValidEvent | undefined {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined;
+  const type: unknown = Reflect.get(input, "type");
+  const at: unknown = Reflect.get(input, "at");
+  if (typeof at !== "number" || !Number.isFinite(at)) return undefined;
+  const validId = (id: unknown): id is number => Number.isSafeInteger(id) && Number(id) >= 0;
+  switch (type) {
+    case "ESTABLISH_FAILED":
+    case "NOTICE_RECEIVED":
+      return { type, at };
+    case "SESSION_ESTABLISHED": {
+      const origin: unknown = Reflect.get(input, "origin");
+      const ok = origin === "outbound" || origin === "inbound" || origin === "existing";
+      return ok ? { type, at } : undefined;
+    }
+    case "NOTICE_SENT":
+    case "NOTICE_SEND_FAILED": {
+      const noticeId: unknown = Reflect.get(input, "noticeId");
+      return validId(noticeId) ? { type, at, noticeId } : undefined;
+    }
+    case "REPLY_SUCCEEDED":
+    case "REPLY_FAILED": {
+      const replyId: unknown = Reflect.get(input, "replyId");
+      return validId(replyId) ? { type, at, replyId } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export class PeerModel {
+  private olm: ModelOlm;
+  private reply: ModelReply;
+  private readonly ctx: ModelContext;
+
+  constructor(from: ModelState = MODEL_INITIAL_STATE) {
+    this.olm = from.leaves.olm;
+    this.reply = from.leaves.reply;
+    this.ctx = { ...from.context };
+  }
+
+  state(): ModelState {
+    return { leaves: { olm: this.olm, reply: this.reply }, context: { ...this.ctx } };
+  }
+
+  private inEpisode(): boolean {
+    return this.olm === "noticePending" || this.olm === "noticeDelivered";
+  }
+
+  apply(input: unknown): ModelResult {
+    const event = validate(input);
+    if (event === undefined) return { kind: "rejected", commands: [] };
+    const before = JSON.stringify(this.state());
+    const commands: PeerCommand[] = [];
+    switch (event.type) {
+      case "ESTABLISH_FAILED":
+        this.establishFailed(event.at, commands);
+        break;
+      case "SESSION_ESTABLISHED":
+        this.sessionEstablished(commands);
+        break;
+      case "NOTICE_SENT":
+        if (this.olm === "noticePending" && event.noticeId === this.ctx.noticeId) {
+          this.olm = "noticeDelivered";
+        }
+        break;
+      case "NOTICE_SEND_FAILED":
+        if (this.olm === "noticePending" && event.noticeId === this.ctx.noticeId) {
+          commands.push({ type: "retryNoOlm", noticeId: this.ctx.noticeId });
+        }
+        break;
+      case "NOTICE_RECEIVED":
+        this.noticeReceived(event.at, commands);
+        break;
+      case "REPLY_SUCCEEDED":
+        this.replySucceeded(event.at, event.replyId, commands);
+        break;
+      case "REPLY_FAILED":
+        this.replyFailed(event.at, event.replyId);
+        break;
+    }
+    const changed = JSON.stringify(this.state()) !== before;
+    if (!changed && commands.length === 0) return { kind: "ignored", commands: [] };
+    return { kind: "applied", commands };
+  }
+
+  private establishFailed(at: number, commands: PeerCommand[]): void {
+    if (this.inEpisode()) return;
+    this.ctx.noticeId += 1;
+    this.ctx.unreachableSince = at;
+    this.olm = "noticePending";
+    commands.push({ type: "sendNoOlm", noticeId: this.ctx.noticeId });
+  }
+
+  /** Olm-side effect of a usable session (SESSION_ESTABLISHED, or a new-session reply). */
+  private olmSessionUp(commands: PeerCommand[]): void {
+    if (this.inEpisode()) {
+      if (this.olm === "noticePending") {
+        commands.push({ type: "withdrawNoOlm", noticeId: this.ctx.noticeId });
+      }
+      const since = this.ctx.unreachableSince;
+      // In an episode unreachableSince is always set; a null here would be a model bug.
+      if (since === null) throw new Error("model: episode without unreachableSince");
+      commands.push({ type: "reportPeerReachable", unreachableSince: since });
+      this.ctx.unreachableSince = null;
+    }
+    this.olm = "established";
+  }
+
+  private sessionEstablished(commands: PeerCommand[]): void {
+    this.olmSessionUp(commands);
+    if (this.reply === "backingOff") {
+      this.reply = "idle";
+      this.ctx.claimFailures = 0;
+      this.ctx.claimFailedAt = null;
+    } else if (this.reply === "newSession" || this.reply === "existingSession") {
+      this.ctx.claimFailures = 0;
+      this.ctx.claimFailedAt = null;
+    }
+  }
+
+  private noticeReceived(at: number, commands: PeerCommand[]): void {
+    const { lastReplyAt, claimFailedAt, claimFailures, lastNoticeReceivedAt } = this.ctx;
+    // Record the notice.
+    this.ctx.lastNoticeReceivedAt =
+      lastNoticeReceivedAt === null ? at : Math.max(lastNoticeReceivedAt, at);
+
+    // Decide with the old anchors.
+    if (this.reply === "idle" || this.reply === "backingOff") {
+      const hourNotOver = lastReplyAt !== null && !modelWaitIsOver(lastReplyAt, at, ONE_HOUR_MS);
+      if (hourNotOver) {
+        // rule 1: no command
+      } else if (this.reply === "idle" && this.olm === "established") {
+        this.ctx.replyId += 1;
+        this.reply = "existingSession";
+        commands.push({ type: "sendDummy", replyId: this.ctx.replyId });
+      } else if (
+        this.reply === "idle" ||
+        (claimFailedAt !== null &&
+          modelWaitIsOver(claimFailedAt, at, modelBackoffMs(claimFailures)))
+      ) {
+        this.ctx.replyId += 1;
+        this.reply = "newSession";
+        commands.push({ type: "claimKeyAndSendDummy", replyId: this.ctx.replyId });
+      } else {
+        // rule 4: still backing off
+      }
+    }
+
+    // Re-anchor: a backwards clock restarts a wait instead of shortening it.
+    if (this.ctx.lastReplyAt !== null) this.ctx.lastReplyAt = Math.min(this.ctx.lastReplyAt, at);
+    if (this.ctx.claimFailedAt !== null) {
+      this.ctx.claimFailedAt = Math.min(this.ctx.claimFailedAt, at);
+    }
+  }
+
+  private replySucceeded(at: number, replyId: number, commands: PeerCommand[]): void {
+    if (replyId !== this.ctx.replyId) return;
+    if (this.reply !== "newSession" && this.reply !== "existingSession") return;
+    const newSession = this.reply === "newSession";
+    if (newSession) this.olmSessionUp(commands);
+    this.reply = "idle";
+    this.ctx.lastReplyAt = at;
+    this.ctx.claimFailures = 0;
+    this.ctx.claimFailedAt = null;
+    commands.push({ type: "reportRepliedToNotice", newSession });
+  }
+
+  private replyFailed(at: number, replyId: number): void {
+    if (replyId !== this.ctx.replyId) return;
+    if (this.reply === "existingSession") {
+      this.reply = "idle";
+    } else if (this.reply === "newSession") {
+      if (this.olm === "established") {
+        this.reply = "idle";
+      } else {
+        this.reply = "backingOff";
+        this.ctx.claimFailures = Math.min(this.ctx.claimFailures + 1, MAX_CLAIM_FAILURES);
+        this.ctx.claimFailedAt = at;
+      }
+    }
+  }
+}
