@@ -1,0 +1,115 @@
+import { ok, type Result } from "../result.js";
+import {
+  type DecodePath,
+  type DecodeRejection,
+  type DecodeRejectionReason,
+  describeValue,
+  reject,
+} from "./decodeRejection.js";
+
+declare const brand: unique symbol;
+/** A string that has passed the named rule; only the parsers below create one. */
+type Branded<Name extends string> = string & { readonly [brand]: Name };
+
+export type UserId = Branded<"UserId">;
+export type RoomId = Branded<"RoomId">;
+export type DeviceId = Branded<"DeviceId">;
+export type SessionId = Branded<"SessionId">;
+export type Curve25519PublicKey = Branded<"Curve25519PublicKey">;
+
+/** Matrix caps user and room IDs at 255; the same cap bounds every identifier we read. */
+export const MAX_ID_LENGTH = 255;
+
+interface IdRule {
+  readonly invalid: DecodeRejectionReason;
+  readonly expected: string;
+  readonly accepts: (value: string) => boolean;
+}
+
+const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
+const CONTROL = /\p{Cc}/u;
+// The localpart ends at the first ':'; the server part may itself hold ':' (port, IPv6).
+const USER_ID_SHAPE = /^@[^:]+:.+$/su;
+// 32 bytes = 43 unpadded characters; the last one carries 2 spare bits that must be zero.
+const CURVE25519_KEY_SHAPE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
+
+const rules = {
+  userId: {
+    invalid: "invalidUserId",
+    expected: "a user ID like @localpart:server",
+    accepts: (s) => USER_ID_SHAPE.test(s) && !WHITESPACE_OR_CONTROL.test(s),
+  },
+  // Room v12 IDs are "!" + a hash with no server part, so ':' is not required.
+  roomId: {
+    invalid: "invalidRoomId",
+    expected: "a room ID starting with !",
+    accepts: (s) => s.length > 1 && s.startsWith("!") && !WHITESPACE_OR_CONTROL.test(s),
+  },
+  deviceId: {
+    invalid: "invalidDeviceId",
+    expected: "a non-empty device ID without control characters",
+    accepts: (s) => s.length > 0 && !CONTROL.test(s),
+  },
+  // Megolm session IDs are opaque to receivers; only emptiness is meaningless.
+  sessionId: {
+    invalid: "invalidSessionId",
+    expected: "a non-empty session ID",
+    accepts: (s) => s.length > 0,
+  },
+  curve25519PublicKey: {
+    invalid: "invalidSenderKey",
+    expected: "a Curve25519 key as 43 characters of canonical unpadded base64",
+    accepts: (s) => CURVE25519_KEY_SHAPE.test(s),
+  },
+} as const satisfies Record<string, IdRule>;
+
+function parseWith<Id extends string>(
+  rule: IdRule,
+  value: unknown,
+  path: DecodePath,
+): Result<Id, DecodeRejection> {
+  if (typeof value !== "string") {
+    return reject("wrongType", path, `Expected ${rule.expected}, got ${describeValue(value)}.`);
+  }
+  // Length first, so the pattern checks never scan an oversized string.
+  if (value.length > MAX_ID_LENGTH) {
+    return reject(
+      "tooLong",
+      path,
+      `Expected at most ${MAX_ID_LENGTH} characters, got ${describeValue(value)}.`,
+    );
+  }
+  if (!rule.accepts(value)) {
+    return reject(rule.invalid, path, `Expected ${rule.expected}, got ${describeValue(value)}.`);
+  }
+  return ok(value as Id);
+}
+
+export const parseUserId = (
+  value: unknown,
+  path: DecodePath = [],
+): Result<UserId, DecodeRejection> => parseWith(rules.userId, value, path);
+export const parseRoomId = (
+  value: unknown,
+  path: DecodePath = [],
+): Result<RoomId, DecodeRejection> => parseWith(rules.roomId, value, path);
+export const parseDeviceId = (
+  value: unknown,
+  path: DecodePath = [],
+): Result<DeviceId, DecodeRejection> => parseWith(rules.deviceId, value, path);
+export const parseSessionId = (
+  value: unknown,
+  path: DecodePath = [],
+): Result<SessionId, DecodeRejection> => parseWith(rules.sessionId, value, path);
+export const parseCurve25519PublicKey = (
+  value: unknown,
+  path: DecodePath = [],
+): Result<Curve25519PublicKey, DecodeRejection> =>
+  parseWith(rules.curve25519PublicKey, value, path);
+
+export const isUserId = (value: unknown): value is UserId => parseUserId(value).ok;
+export const isRoomId = (value: unknown): value is RoomId => parseRoomId(value).ok;
+export const isDeviceId = (value: unknown): value is DeviceId => parseDeviceId(value).ok;
+export const isSessionId = (value: unknown): value is SessionId => parseSessionId(value).ok;
+export const isCurve25519PublicKey = (value: unknown): value is Curve25519PublicKey =>
+  parseCurve25519PublicKey(value).ok;

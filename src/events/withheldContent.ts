@@ -1,0 +1,84 @@
+import type { JsonObject } from "./json.js";
+import type { Curve25519PublicKey, DeviceId, RoomId, SessionId, UserId } from "./matrixIds.js";
+import type { NoOlmCode, SendableSessionCode, SessionWithheldCode } from "./withheldCode.js";
+
+export const WITHHELD_EVENT_TYPE = "m.room_key.withheld" as const;
+export const MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2" as const;
+/** Longest `reason` text accepted or produced; it is display text, not protocol data. */
+export const MAX_REASON_LENGTH = 65_536;
+
+interface WithheldCommon {
+  readonly algorithm: typeof MEGOLM_ALGORITHM;
+  readonly senderKey: Curve25519PublicKey;
+  readonly reason?: string;
+  /** MSC3735: the device that sent the notice. */
+  readonly fromDevice?: DeviceId;
+  /** Content keys this library does not know, kept verbatim for re-encoding. */
+  readonly extra: JsonObject;
+}
+
+/** No Olm channel could be set up; about the device, so there is no room or session by construction. */
+export interface NoOlmContent extends WithheldCommon {
+  readonly kind: "noOlm";
+  readonly code: NoOlmCode;
+}
+
+export interface SessionWithheldContent extends WithheldCommon {
+  readonly kind: "session";
+  readonly code: SessionWithheldCode;
+  readonly roomId: RoomId;
+  readonly sessionId: SessionId;
+}
+
+/** A syntactically valid code outside the spec table; `reason` is what a client can show. */
+export interface UnknownCodeContent extends WithheldCommon {
+  readonly kind: "unknownCode";
+  readonly code: string;
+  readonly roomId: RoomId;
+  readonly sessionId: SessionId;
+}
+
+export type WithheldContent = NoOlmContent | SessionWithheldContent | UnknownCodeContent;
+
+/** The event as a client receives it in cleartext from /sync's to-device list. */
+export interface WithheldEvent {
+  readonly type: typeof WITHHELD_EVENT_TYPE;
+  readonly sender: UserId;
+  readonly content: WithheldContent;
+}
+
+/** What the library sends for m.no_olm: room_id and session_id can never be present. */
+export type NoOlmWireContent = {
+  readonly algorithm: typeof MEGOLM_ALGORITHM;
+  readonly sender_key: Curve25519PublicKey;
+  readonly code: NoOlmCode;
+  readonly reason?: string;
+  readonly from_device?: DeviceId;
+  readonly room_id?: never;
+  readonly session_id?: never;
+};
+
+/** What the library sends when withholding one room key. */
+export type SessionWithheldWireContent = {
+  readonly algorithm: typeof MEGOLM_ALGORITHM;
+  readonly sender_key: Curve25519PublicKey;
+  readonly code: SendableSessionCode;
+  readonly room_id: RoomId;
+  readonly session_id: SessionId;
+  readonly reason?: string;
+  readonly from_device?: DeviceId;
+};
+
+/** Every content key this library interprets; anything else is carried in `extra`. */
+export const WITHHELD_WIRE_KEYS = [
+  "algorithm",
+  "sender_key",
+  "code",
+  "reason",
+  "from_device",
+  "room_id",
+  "session_id",
+] as const satisfies readonly (keyof SessionWithheldWireContent)[];
+
+export const isWithheldWireKey = (key: string): boolean =>
+  (WITHHELD_WIRE_KEYS as readonly string[]).includes(key);

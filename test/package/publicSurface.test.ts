@@ -1,0 +1,94 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+/*
+ * The package as a consumer sees it: built with tsc, imported by name through the `exports`
+ * map by a plain Node process. The list of names is deliberate; changing it is an API change.
+ */
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const node = (script: string): string =>
+  execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: root,
+    encoding: "utf8",
+  });
+
+const PUBLIC_NAMES = [
+  "CLAIM_BACKOFF_BASE_MS",
+  "CLAIM_BACKOFF_CAP_MS",
+  "MAX_REASON_LENGTH",
+  "MEGOLM_ALGORITHM",
+  "NO_OLM_CODE",
+  "REPLY_INTERVAL_MS",
+  "SENDABLE_SESSION_CODES",
+  "SESSION_WITHHELD_CODES",
+  "SPEC_WITHHELD_CODES",
+  "WITHHELD_EVENT_TYPE",
+  "brokenInvariant",
+  "buildNoOlmNotice",
+  "buildSessionWithheldNotice",
+  "claimBackoffMs",
+  "classifyWithheldCode",
+  "decodeWithheldContent",
+  "decodeWithheldEvent",
+  "defaultWithheldReason",
+  "encodeWithheldContent",
+  "initialPeerSnapshot",
+  "isCurve25519PublicKey",
+  "isDeviceId",
+  "isRoomId",
+  "isSendableSessionCode",
+  "isSessionId",
+  "isSpecWithheldCode",
+  "isUserId",
+  "mermaidStateDiagram",
+  "ok",
+  "parseCurve25519PublicKey",
+  "parseDeviceId",
+  "parsePeerEvent",
+  "parseRoomId",
+  "parseSessionId",
+  "parseUserId",
+  "peerLeaves",
+  "peerMachine",
+  "persistPeerSnapshot",
+  "restorePeerSnapshot",
+  "stepPeer",
+];
+
+describe("the published package", () => {
+  beforeAll(() => {
+    execFileSync(
+      process.execPath,
+      ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"],
+      {
+        cwd: root,
+      },
+    );
+  });
+
+  it("exports exactly the documented names through its exports map", () => {
+    const names = node(
+      "const m = await import('matrix-key-withholding'); console.log(Object.keys(m).sort().join(','))",
+    ).trim();
+    expect(names.split(",")).toEqual([...PUBLIC_NAMES].sort());
+  });
+
+  it("keeps internals unreachable", () => {
+    expect(() =>
+      node("await import('matrix-key-withholding/dist/machine/peerMachine.js')"),
+    ).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  });
+
+  it("works from plain Node: a failure yields one m.no_olm command", () => {
+    const out = node(
+      [
+        "const { stepPeer, initialPeerSnapshot } = await import('matrix-key-withholding');",
+        "const r = stepPeer(initialPeerSnapshot, { type: 'ESTABLISH_FAILED', at: 1 });",
+        "console.log(JSON.stringify(r.commands));",
+      ].join("\n"),
+    );
+    expect(JSON.parse(out)).toEqual([{ type: "sendNoOlm", noticeId: 1 }]);
+  });
+});
