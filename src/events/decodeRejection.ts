@@ -5,6 +5,7 @@ export type DecodeRejectionReason =
   | "wrongType"
   | "unsupportedAlgorithm"
   | "invalidSenderKey"
+  | "invalidSigningKey"
   | "invalidUserId"
   | "invalidRoomId"
   | "invalidDeviceId"

@@ -16,6 +16,7 @@ export type RoomId = Branded<"RoomId">;
 export type DeviceId = Branded<"DeviceId">;
 export type SessionId = Branded<"SessionId">;
 export type Curve25519PublicKey = Branded<"Curve25519PublicKey">;
+export type Ed25519PublicKey = Branded<"Ed25519PublicKey">;
 
 /** Matrix caps user and room IDs at 255; the same cap bounds every identifier we read. */
 export const MAX_ID_LENGTH = 255;
@@ -59,6 +60,12 @@ const rules = {
   curve25519PublicKey: {
     invalid: "invalidSenderKey",
     expected: "a Curve25519 key as 43 characters of canonical unpadded base64",
+    accepts: (s) => CURVE25519_KEY_SHAPE.test(s),
+  },
+  // Ed25519 public keys are 32 bytes too, so they share the Curve25519 key's shape.
+  ed25519PublicKey: {
+    invalid: "invalidSigningKey",
+    expected: "an Ed25519 key as 43 characters of canonical unpadded base64",
     accepts: (s) => CURVE25519_KEY_SHAPE.test(s),
   },
 } as const satisfies Record<string, IdRule>;
@@ -107,9 +114,16 @@ export const parseCurve25519PublicKey = (
 ): Result<Curve25519PublicKey, DecodeRejection> =>
   parseWith(rules.curve25519PublicKey, value, path);
 
+export const parseEd25519PublicKey = (
+  value: unknown,
+  path: DecodePath = [],
+): Result<Ed25519PublicKey, DecodeRejection> => parseWith(rules.ed25519PublicKey, value, path);
+
 export const isUserId = (value: unknown): value is UserId => parseUserId(value).ok;
 export const isRoomId = (value: unknown): value is RoomId => parseRoomId(value).ok;
 export const isDeviceId = (value: unknown): value is DeviceId => parseDeviceId(value).ok;
 export const isSessionId = (value: unknown): value is SessionId => parseSessionId(value).ok;
 export const isCurve25519PublicKey = (value: unknown): value is Curve25519PublicKey =>
   parseCurve25519PublicKey(value).ok;
+export const isEd25519PublicKey = (value: unknown): value is Ed25519PublicKey =>
+  parseEd25519PublicKey(value).ok;

@@ -1,0 +1,109 @@
+import type { PeerKey } from "../devices/peerDevice.js";
+import type { JsonObject } from "../events/json.js";
+import type { DeviceId, RoomId, SessionId, UserId } from "../events/matrixIds.js";
+import type { SendToDeviceRequest, ToDeviceMessages } from "../transport/transport.js";
+import { packRequests } from "./packRequests.js";
+
+/** Why a message is in the outbox; acks and failures are routed back by it. */
+export type OutboxOrigin =
+  | { readonly kind: "noOlm"; readonly peer: PeerKey; readonly noticeId: number }
+  | {
+      readonly kind: "sessionWithheld";
+      readonly peer: PeerKey;
+      readonly roomId: RoomId;
+      readonly sessionId: SessionId;
+    }
+  | { readonly kind: "dummy"; readonly peer: PeerKey; readonly replyId: number };
+
+export interface OutboxMessage {
+  readonly userId: UserId;
+  readonly deviceId: DeviceId;
+  readonly eventType: string;
+  readonly content: JsonObject;
+  readonly origin: OutboxOrigin;
+}
+
+/** A to-device request once formed: its messages and txnId never change again. */
+export interface OutboxRequest {
+  readonly txnId: string;
+  readonly eventType: string;
+  readonly messages: readonly OutboxMessage[];
+  attempts: number;
+}
+
+/**
+ * Messages waiting to go out, and the requests they were packed into. A message is packed
+ * once; from then on its request is sent, and re-sent after a failure, with the same body and
+ * txnId, so the homeserver delivers it at most once however often it is retried.
+ */
+export class Outbox {
+  #queued: OutboxMessage[] = [];
+  readonly #requests = new Map<string, OutboxRequest>();
+
+  constructor(
+    private readonly maxMessagesPerRequest: number,
+    private readonly newTxnId: () => string,
+  ) {}
+
+  enqueue(message: OutboxMessage): void {
+    this.#queued.push(message);
+  }
+
+  /** Drops queued (never packed) messages the predicate picks; packed ones are past recall. */
+  withdraw(picks: (origin: OutboxOrigin) => boolean): number {
+    const before = this.#queued.length;
+    this.#queued = this.#queued.filter((message) => !picks(message.origin));
+    return before - this.#queued.length;
+  }
+
+  /** Packs every queued message into requests, by event type. */
+  pack(): void {
+    while (this.#queued.length > 0) {
+      const byType = new Map<string, OutboxMessage[]>();
+      for (const message of this.#queued) {
+        const list = byType.get(message.eventType);
+        if (list === undefined) byType.set(message.eventType, [message]);
+        else list.push(message);
+      }
+      const deferred: OutboxMessage[] = [];
+      for (const [eventType, messages] of byType) {
+        const packing = packRequests(messages, this.maxMessagesPerRequest);
+        for (const request of packing.requests) {
+          const txnId = this.newTxnId();
+          this.#requests.set(txnId, { txnId, eventType, messages: request, attempts: 0 });
+        }
+        deferred.push(...packing.deferred);
+      }
+      this.#queued = deferred;
+    }
+  }
+
+  /** Requests formed and not yet acknowledged, oldest first. */
+  pending(): OutboxRequest[] {
+    return [...this.#requests.values()];
+  }
+
+  remove(txnId: string): void {
+    this.#requests.delete(txnId);
+  }
+
+  get queuedCount(): number {
+    return this.#queued.length;
+  }
+}
+
+/** The wire form of a request. */
+export function toSendRequest(request: OutboxRequest): SendToDeviceRequest {
+  // Null prototypes: a device id such as "__proto__" must stay an ordinary key.
+  const messages: Record<string, Record<string, JsonObject>> = Object.create(null);
+  for (const message of request.messages) {
+    const forUser = messages[message.userId] ?? Object.create(null);
+    forUser[message.deviceId] = message.content;
+    messages[message.userId] = forUser;
+  }
+  return {
+    eventType: request.eventType,
+    txnId: request.txnId,
+    body: { messages: messages as ToDeviceMessages },
+  };
+}

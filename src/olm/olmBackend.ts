@@ -1,0 +1,80 @@
+import type { PeerDevice } from "../devices/peerDevice.js";
+import type { JsonObject } from "../events/json.js";
+import type { Curve25519PublicKey } from "../events/matrixIds.js";
+import type { Result } from "../result.js";
+
+export const OLM_ALGORITHM = "m.olm.v1.curve25519-aes-sha2" as const;
+
+/** One entry of a /keys/claim response: `"signed_curve25519:<id>": { key, signatures, … }`. */
+export interface ClaimedOneTimeKey {
+  /** The whole `<algorithm>:<key id>` name, e.g. `signed_curve25519:AAAAHg`. */
+  readonly keyId: string;
+  /** The signed key object exactly as claimed (its `fallback` flag included when present). */
+  readonly keyObject: JsonObject;
+}
+
+/** One Olm message in an `m.room.encrypted` ciphertext map. */
+export type OlmCiphertext = {
+  readonly type: 0 | 1;
+  readonly body: string;
+};
+
+/** The content of an Olm-encrypted to-device `m.room.encrypted` event (a type alias, so it is JSON). */
+export type OlmEncryptedContent = {
+  readonly algorithm: typeof OLM_ALGORITHM;
+  readonly sender_key: Curve25519PublicKey;
+  readonly ciphertext: Readonly<Record<string, OlmCiphertext>>;
+};
+
+export interface DecryptedOlmEvent {
+  readonly type: string;
+  readonly content: JsonObject;
+  /** True when this message created a new inbound session (a pre-key message). */
+  readonly newSession: boolean;
+}
+
+export type OlmFailureReason =
+  /** The claimed key's signature does not verify with the device's ed25519 key. */
+  | "badKeySignature"
+  /** The claimed key object or the encrypted content is not of the expected shape. */
+  | "malformedInput"
+  /** No Olm session with the device exists. */
+  | "noSession"
+  /** libolm refused to create a session (bad key, used key, …). */
+  | "sessionCreationFailed"
+  | "encryptionFailed"
+  /** The ciphertext map has nothing for our curve25519 key, or sender_key is not the sender's. */
+  | "notForUs"
+  /** No session decrypts it and it is not a usable pre-key message. */
+  | "decryptionFailed"
+  /** The plaintext's sender, recipient or keys do not match who sent it and who we are. */
+  | "payloadMismatch";
+
+export interface OlmFailure {
+  readonly reason: OlmFailureReason;
+  readonly detail: string;
+}
+
+/**
+ * What the withholding logic needs from a crypto layer's Olm machinery. Every method reports
+ * failure as data; none throws. Implementations: `LibolmBackend` (@matrix-org/olm).
+ */
+export interface OlmBackend {
+  /** This device, as others see it. */
+  readonly ownDevice: PeerDevice;
+  hasSession(device: PeerDevice): boolean;
+  /** Verifies the key's signature with `device.ed25519`, then creates an outbound session. */
+  createOutboundSession(device: PeerDevice, key: ClaimedOneTimeKey): Result<void, OlmFailure>;
+  /** Encrypts `{type, content}` for the device over its best session. */
+  encrypt(
+    device: PeerDevice,
+    eventType: string,
+    content: JsonObject,
+  ): Result<OlmEncryptedContent, OlmFailure>;
+  /**
+   * Decrypts an Olm `m.room.encrypted` content from `sender`, creating an inbound session from a
+   * pre-key message. The plaintext's sender, recipient and keys are checked; nothing changes
+   * (no session kept, no one-time key used up) unless every check passes.
+   */
+  decrypt(sender: PeerDevice, content: JsonObject): Result<DecryptedOlmEvent, OlmFailure>;
+}

@@ -1,0 +1,57 @@
+import { copyJson, isJsonObject } from "../events/json.js";
+import type { DeviceId, UserId } from "../events/matrixIds.js";
+import type { ClaimedOneTimeKey } from "../olm/olmBackend.js";
+import type { Result } from "../result.js";
+
+const CLAIMED_ALGORITHM_PREFIX = "signed_curve25519:";
+
+export interface ClaimedKeys {
+  /** The claimed key for a device, if the server returned one. */
+  keyFor(userId: UserId, deviceId: DeviceId): ClaimedOneTimeKey | undefined;
+  /** Servers the homeserver could not reach (the response's `failures`). */
+  readonly unreachableServers: readonly string[];
+}
+
+export interface MalformedClaimResponse {
+  readonly reason: "malformedResponse";
+  readonly detail: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Reads a /keys/claim response body from the server. The body is untrusted: only the parts
+ * asked for are read, each key object is copied through the JSON guard, and anything odd about
+ * one device only loses that device's key.
+ */
+export function parseKeysClaimResponse(
+  body: unknown,
+): Result<ClaimedKeys, MalformedClaimResponse> {
+  if (!isRecord(body) || !isRecord(body.one_time_keys)) {
+    return { ok: false, reason: "malformedResponse", detail: "one_time_keys is not an object" };
+  }
+  const keys = body.one_time_keys;
+  const failures = isRecord(body.failures) ? Object.keys(body.failures) : [];
+  return {
+    ok: true,
+    value: {
+      unreachableServers: failures,
+      keyFor(userId, deviceId) {
+        const devices = Object.hasOwn(keys, userId) ? keys[userId] : undefined;
+        if (!isRecord(devices) || !Object.hasOwn(devices, deviceId)) return undefined;
+        const claimed = devices[deviceId];
+        if (!isRecord(claimed)) return undefined;
+        for (const [keyId, keyObject] of Object.entries(claimed)) {
+          if (!keyId.startsWith(CLAIMED_ALGORITHM_PREFIX)) continue;
+          const copied = copyJson(keyObject, [keyId]);
+          if (copied.ok && isJsonObject(copied.value)) return { keyId, keyObject: copied.value };
+        }
+        return undefined;
+      },
+    },
+  };
+}
+
+/** The server part of a user id: `@alice:example.org` → `example.org`. */
+export const serverOf = (userId: UserId): string => userId.slice(userId.indexOf(":") + 1);
