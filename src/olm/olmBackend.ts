@@ -48,7 +48,9 @@ export type OlmFailureReason =
   /** No session decrypts it and it is not a usable pre-key message. */
   | "decryptionFailed"
   /** The plaintext's sender, recipient or keys do not match who sent it and who we are. */
-  | "payloadMismatch";
+  | "payloadMismatch"
+  /** The backend was disposed; its Olm objects are gone. */
+  | "disposed";
 
 export interface OlmFailure {
   readonly reason: OlmFailureReason;

@@ -1,0 +1,21 @@
+export type { AccountFailure, AccountFailureReason } from "./accountFailure.js";
+export { MEGOLM_ALGORITHM } from "./accountKeys.js";
+export { canonicalJson, signingPayload } from "./canonicalJson.js";
+export {
+  DEFAULT_MAX_SESSIONS_PER_DEVICE,
+  LibolmBackend,
+  type LibolmBackendOptions,
+} from "./libolmBackend.js";
+export {
+  type ClaimedOneTimeKey,
+  type DecryptedOlmEvent,
+  OLM_ALGORITHM,
+  type OlmBackend,
+  type OlmCiphertext,
+  type OlmEncryptedContent,
+  type OlmFailure,
+  type OlmFailureReason,
+} from "./olmBackend.js";
+export { buildOlmPlaintext, type OlmPlaintextParts, readOlmPlaintext } from "./olmPlaintext.js";
+export { initOlm } from "./olmRuntime.js";
+export { type Ed25519Signer, ed25519KeyName, signJson, verifyJsonSignature } from "./signedJson.js";
