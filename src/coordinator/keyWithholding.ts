@@ -2,7 +2,7 @@ import { type DeviceDirectory, type PeerDevice, peerKeyOf } from "../devices/pee
 import { buildSessionWithheldNotice } from "../events/buildNotice.js";
 import type { DeviceId, UserId } from "../events/matrixIds.js";
 import { defaultWithheldReason } from "../events/withheldCode.js";
-import type { PeerSnapshot } from "../machine/peerSnapshot.js";
+import { type PeerSnapshot, peerLeaves } from "../machine/peerSnapshot.js";
 import type { OlmBackend } from "../olm/olmBackend.js";
 import { InMemoryPeerStore, type PeerStore } from "../store/peerStore.js";
 import {
@@ -252,6 +252,10 @@ export class KeyWithholding {
       if (due.length === 0) break;
       for (const request of due) {
         tried.add(request.txnId);
+        if (request.attempts > 0 && !this.#stillWanted(request.messages)) {
+          this.#outbox.remove(request.txnId);
+          continue;
+        }
         request.attempts += 1;
         const sent = await safeSendToDevice(this.#transport, toSendRequest(request));
         const outcome = sent.ok ? "sent" : "failed";
@@ -262,28 +266,37 @@ export class KeyWithholding {
     return { requests: report, stillPending: this.#outbox.pending().length };
   }
 
-  /** Tells each notice's machine how its request went; drops a request nobody wants again. */
+  /**
+   * Whether a failed request is still worth sending: it carries a reply or a per-session notice,
+   * or an m.no_olm whose episode is still waiting for it (a session may have ended the episode).
+   */
+  #stillWanted(messages: readonly OutboxMessage[]): boolean {
+    return messages.some(({ origin }) => {
+      if (origin.kind !== "noOlm") return true;
+      const device = this.#driver.deviceFor(origin.peer);
+      if (device === undefined) return false;
+      const snapshot = this.#driver.snapshot(device);
+      return (
+        peerLeaves(snapshot.value).olm === "noticePending" &&
+        snapshot.context.noticeId === origin.noticeId
+      );
+    });
+  }
+
+  /** Tells each notice's machine how its request went; a sent request leaves the outbox. */
   async #settle(txnId: string, messages: readonly OutboxMessage[], sent: boolean): Promise<void> {
-    let wanted = false;
+    if (sent) this.#outbox.remove(txnId);
     for (const { origin } of messages) {
-      if (origin.kind !== "noOlm") {
-        wanted = true;
-        continue;
-      }
+      if (origin.kind !== "noOlm") continue;
       const device = this.#driver.deviceFor(origin.peer);
       if (device === undefined) continue;
       const at = this.#driver.now();
       const { noticeId } = origin;
-      const driven = await this.#driver.drive(
+      await this.#driver.drive(
         device,
         sent ? { type: "NOTICE_SENT", at, noticeId } : { type: "NOTICE_SEND_FAILED", at, noticeId },
       );
-      const step = driven.step;
-      if (step.kind === "applied" && step.commands.some((c) => c.type === "retryNoOlm")) {
-        wanted = true;
-      }
     }
-    if (sent || !wanted) this.#outbox.remove(txnId);
   }
 }
 

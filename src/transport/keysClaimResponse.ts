@@ -25,9 +25,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * asked for are read, each key object is copied through the JSON guard, and anything odd about
  * one device only loses that device's key.
  */
-export function parseKeysClaimResponse(
-  body: unknown,
-): Result<ClaimedKeys, MalformedClaimResponse> {
+export function parseKeysClaimResponse(body: unknown): Result<ClaimedKeys, MalformedClaimResponse> {
   if (!isRecord(body) || !isRecord(body.one_time_keys)) {
     return { ok: false, reason: "malformedResponse", detail: "one_time_keys is not an object" };
   }

@@ -1,0 +1,214 @@
+import type { KeyWithholdingHooks } from "../../src/coordinator/keyWithholdingTypes.js";
+import type { PeerDevice } from "../../src/devices/peerDevice.js";
+import type { RoomId } from "../../src/events/matrixIds.js";
+import { peerLeaves } from "../../src/machine/peerSnapshot.js";
+import { type DeliveredMessage, InMemoryHomeserver } from "../../test/support/homeserver/index.js";
+import { SimulatedDevice } from "../../test/support/simulatedDevice.js";
+
+/*
+ * The m.no_olm story between three simulated devices, each with its own real libolm account,
+ * connected through the in-memory homeserver. It narrates what happens and checks, at each
+ * turn, that it happened as the spec says.
+ */
+
+export interface Check {
+  readonly what: string;
+  readonly ok: boolean;
+}
+
+export interface StoryResult {
+  readonly checks: readonly Check[];
+  readonly ok: boolean;
+}
+
+const ROOM = "!garden:example.org" as RoomId;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+const short = (d: { userId: string; deviceId: string }) =>
+  `${d.userId.slice(1).split(":")[0]}/${d.deviceId}`;
+
+export async function runNoOlmStory(print: (line: string) => void): Promise<StoryResult> {
+  const hs = new InMemoryHomeserver();
+  const clock = { now: Date.UTC(2026, 10, 26, 9, 0, 0) };
+  const time = () => new Date(clock.now).toISOString().slice(11, 19);
+  const log = (line: string) => print(`${time()}  ${line}`);
+  const checks: Check[] = [];
+  const check = (what: string, ok: boolean) => {
+    checks.push({ what, ok });
+    log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  };
+
+  hs.onDeliver((m) => log(`  msg  ${describeMessage(m)}`));
+  const timeline = (owner: string): KeyWithholdingHooks => ({
+    onPeerStateChange: ({ device, event, from, to }) =>
+      log(
+        `  state ${owner}'s machine for ${short(device)}: ${from.olm}/${from.reply} -> ${to.olm}/${to.reply}  (${event.type})`,
+      ),
+    onPeerReachable: ({ device }) =>
+      log(`  hook ${owner}: ${short(device)} is reachable again, re-sharing`),
+    onRepliedToNotice: ({ device, newSession }) =>
+      log(
+        `  hook ${owner}: answered ${short(device)}'s m.no_olm (${newSession ? "new session" : "existing session"})`,
+      ),
+  });
+
+  const make = (user: string, device: string, oneTimeKeys: number) =>
+    SimulatedDevice.create({
+      hs,
+      userId: `@${user}:example.org`,
+      deviceId: device,
+      oneTimeKeys,
+      clock: () => clock.now,
+      hooks: timeline(user),
+    });
+  const alice = await make("alice", "ALICEPHONE", 5);
+  const bob = await make("bob", "BOBLAPTOP", 0);
+  const mallory = await make("mallory", "MALLORY", 5);
+  const everyone = [alice, bob, mallory];
+  for (const d of everyone)
+    d.refreshDevices(["@alice:example.org", "@bob:example.org", "@mallory:example.org"]);
+  const noOlmToBob = () =>
+    hs.deliveries.filter(
+      (m) => m.eventType === "m.room_key.withheld" && m.recipient.userId === "@bob:example.org",
+    );
+
+  try {
+    log("alice/ALICEPHONE has 5 one-time keys; bob/BOBLAPTOP has none left.");
+    const early = alice.encryptRoomMessage(ROOM, "Lunch at noon?");
+    const earlyAt = clock.now;
+    log(
+      "alice sends a room message and shares the room key with bob: no Olm session can be set up.",
+    );
+    await alice.shareRoomKey(ROOM, [bob.device]);
+    log("alice tries again 10 times, a minute apart.");
+    for (let i = 0; i < 10; i++) {
+      clock.now += MINUTE;
+      await alice.shareRoomKey(ROOM, [bob.device]);
+    }
+    check("exactly one m.no_olm reached bob after 11 failed shares", noOlmToBob().length === 1);
+
+    clock.now += MINUTE;
+    const explanation = () =>
+      bob.kw.explainUndecryptable({
+        sender: alice.device.userId,
+        senderKey: alice.device.curve25519,
+        roomId: ROOM,
+        sessionId: String(early.session_id) as never,
+        originServerTs: earlyAt,
+      });
+    log("bob syncs: he receives the m.no_olm and answers it.");
+    const [bobGot] = await bob.sync();
+    check(
+      "bob answered with a new Olm session",
+      bobGot?.kind === "noOlmNotice" && bobGot.reply === "newSession",
+    );
+    check("bob claimed exactly one of alice's one-time keys", hs.claims.length === 1);
+    check(
+      "bob can explain alice's message: withheld, m.no_olm",
+      explanation()?.code === "m.no_olm",
+    );
+
+    clock.now += MINUTE;
+    log("alice syncs: she decrypts bob's m.dummy with libolm.");
+    const [aliceGot] = await alice.sync();
+    check(
+      "alice decrypted a real m.dummy from a new session",
+      aliceGot?.kind === "decrypted" && aliceGot.type === "m.dummy",
+    );
+    check("alice's machine for bob ended the episode", olm(alice, bob.device) === "established");
+
+    clock.now += MINUTE;
+    log("bob syncs: the room key arrives over Olm.");
+    await bob.sync();
+    const read = bob.decryptRoomMessage(early);
+    check("bob decrypts alice's early message", read.ok && read.body === "Lunch at noon?");
+
+    clock.now += 2 * HOUR;
+    log(
+      "two hours later alice must replace her Olm session with bob, and bob is out of keys again.",
+    );
+    alice.olm.forgetSessions(bob.device);
+    for (let i = 0; i < 3; i++) {
+      await alice.shareRoomKey(ROOM, [bob.device]);
+      clock.now += MINUTE;
+    }
+    check(
+      "a new failure episode sent exactly one new m.no_olm (2 in all)",
+      noOlmToBob().length === 2,
+    );
+    log(
+      "bob syncs: he still has his session with alice, so he answers over it without a key claim.",
+    );
+    const claimsBeforeAnswer = hs.claimsAnswered;
+    const [second] = await bob.sync();
+    check(
+      "bob answered the second notice over the existing session, claiming nothing",
+      second?.kind === "noOlmNotice" &&
+        second.reply === "existingSession" &&
+        hs.claimsAnswered === claimsBeforeAnswer,
+    );
+
+    clock.now += MINUTE;
+    log("mallory forges an m.no_olm to bob claiming alice's key.");
+    await hs.transportFor("@mallory:example.org", "MALLORY").sendToDevice({
+      eventType: "m.room_key.withheld",
+      txnId: "forged-1",
+      body: {
+        messages: {
+          "@bob:example.org": {
+            BOBLAPTOP: {
+              algorithm: "m.megolm.v1.aes-sha2",
+              sender_key: alice.device.curve25519,
+              code: "m.no_olm",
+            },
+          },
+        } as never,
+      },
+    });
+    const claimsBeforeForgery = hs.claimsAnswered;
+    const sentBeforeForgery = hs.deliveries.length;
+    const [forged] = await bob.sync();
+    check(
+      "the forged notice is rejected: mallory does not own alice's key",
+      forged?.kind === "rejected" && forged.reason === "senderDoesNotOwnKey",
+    );
+    check(
+      "the forgery made bob claim nothing and send nothing",
+      hs.claimsAnswered === claimsBeforeForgery && hs.deliveries.length === sentBeforeForgery,
+    );
+    check("nothing crossed the homeserver against the spec", hs.violations.length === 0);
+
+    print("");
+    print("Final states (olm / reply):");
+    for (const owner of everyone) {
+      for (const peer of everyone) {
+        if (peer === owner) continue;
+        const leaves = peerLeaves(owner.kw.peerState(peer.device).value);
+        print(`  ${short(owner.device)} -> ${short(peer.device)}: ${leaves.olm} / ${leaves.reply}`);
+      }
+    }
+  } finally {
+    for (const d of everyone) d.dispose();
+  }
+  return { checks, ok: checks.every((c) => c.ok) };
+}
+
+const olm = (owner: SimulatedDevice, peer: PeerDevice) =>
+  peerLeaves(owner.kw.peerState(peer).value).olm;
+
+function describeMessage(m: DeliveredMessage): string {
+  const route = `${short(m.sender)} -> ${short(m.recipient)}`;
+  if (m.eventType === "m.room_key.withheld")
+    return `m.room_key.withheld  ${route}  code=${String(m.content.code)}`;
+  const ciphertext = m.content.ciphertext;
+  const entry =
+    ciphertext !== null && typeof ciphertext === "object"
+      ? Object.values(ciphertext)[0]
+      : undefined;
+  const kind =
+    entry !== null && typeof entry === "object" && "type" in entry && entry.type === 0
+      ? "pre-key"
+      : "normal";
+  return `${m.eventType}  ${route}  (Olm ${kind} message)`;
+}

@@ -1,0 +1,256 @@
+import Olm from "@matrix-org/olm";
+import { createKeyWithholding, type KeyWithholding } from "../../src/coordinator/keyWithholding.js";
+import type {
+  EstablishOutcome,
+  IncomingResult,
+  KeyWithholdingHooks,
+} from "../../src/coordinator/keyWithholdingTypes.js";
+import { DeviceList } from "../../src/devices/deviceList.js";
+import type { PeerDevice } from "../../src/devices/peerDevice.js";
+import { isJsonObject, type JsonObject } from "../../src/events/json.js";
+import {
+  type DeviceId,
+  parseCurve25519PublicKey,
+  parseEd25519PublicKey,
+  type RoomId,
+  type UserId,
+} from "../../src/events/matrixIds.js";
+import { LibolmBackend } from "../../src/olm/libolmBackend.js";
+import { verifyJsonSignature } from "../../src/olm/signedJson.js";
+import type { Transport } from "../../src/transport/transport.js";
+import type { InMemoryHomeserver } from "./homeserver/index.js";
+
+/*
+ * A client device for end-to-end tests and the demo: a real libolm account and real Megolm
+ * sessions, this library embedded in its crypto layer, and the in-memory homeserver as its only
+ * network. It plays what a client does around the library: share room keys, process /sync, and
+ * re-share what was withheld when the library says a device is reachable again.
+ */
+
+export interface SimulatedDeviceOptions {
+  readonly hs: InMemoryHomeserver;
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly oneTimeKeys: number;
+  readonly clock: () => number;
+  /** Extra hooks (e.g. the demo's timeline); they run before the device's own re-sharing. */
+  readonly hooks?: KeyWithholdingHooks;
+}
+
+interface RoomSession {
+  readonly outbound: Olm.OutboundGroupSession;
+  /** The key at index 0, so a late share still opens every message of the session. */
+  readonly firstKey: string;
+  /** Devices that have the key. */
+  readonly sharedWith: Set<string>;
+}
+
+let txnCounter = 0;
+
+export class SimulatedDevice {
+  readonly directory = new DeviceList();
+  readonly kw: KeyWithholding;
+  readonly #rooms = new Map<RoomId, RoomSession>();
+  readonly #inbound = new Map<string, Olm.InboundGroupSession>();
+  readonly #transport: Transport;
+
+  private constructor(
+    readonly olm: LibolmBackend,
+    private readonly options: SimulatedDeviceOptions,
+  ) {
+    this.#transport = options.hs.transportFor(options.userId, options.deviceId);
+    const extra = options.hooks ?? {};
+    this.kw = createKeyWithholding({
+      olm,
+      transport: this.#transport,
+      devices: this.directory,
+      clock: options.clock,
+      hooks: {
+        ...extra,
+        onPeerReachable: async (event) => {
+          await extra.onPeerReachable?.(event);
+          await this.reshareWithheld(event.device);
+        },
+      },
+    });
+  }
+
+  static async create(options: SimulatedDeviceOptions): Promise<SimulatedDevice> {
+    const olm = await LibolmBackend.create({
+      userId: options.userId as UserId,
+      deviceId: options.deviceId as DeviceId,
+    });
+    if (!olm.ok) throw new Error(`libolm: ${olm.detail}`);
+    const device = new SimulatedDevice(olm.value, options);
+    device.upload({ device_keys: olm.value.signedDeviceKeys() });
+    device.uploadOneTimeKeys(options.oneTimeKeys);
+    return device;
+  }
+
+  get device(): PeerDevice {
+    return this.olm.ownDevice;
+  }
+
+  get name(): string {
+    return `${this.options.userId}/${this.options.deviceId}`;
+  }
+
+  uploadOneTimeKeys(count: number): void {
+    if (count === 0) return;
+    const keys = this.olm.generateOneTimeKeys(count);
+    if (!keys.ok) throw new Error(keys.detail);
+    this.upload({ one_time_keys: keys.value });
+  }
+
+  private upload(body: JsonObject): void {
+    const uploaded = this.options.hs.uploadKeys(this.options.userId, this.options.deviceId, body);
+    if (!uploaded.ok) throw new Error(`upload refused: ${uploaded.problems.join("; ")}`);
+  }
+
+  /** /keys/query for these users; keeps only devices whose self-signature verifies. */
+  refreshDevices(userIds: readonly string[]): void {
+    const response = this.options.hs.queryKeys(userIds);
+    for (const devices of Object.values(response.device_keys)) {
+      for (const keys of Object.values(devices)) {
+        const device = deviceFromKeys(keys);
+        if (device !== undefined) this.directory.set(device);
+      }
+    }
+  }
+
+  /** Starts a Megolm session for the room and returns an encrypted room message. */
+  encryptRoomMessage(roomId: RoomId, body: string): JsonObject {
+    const room = this.#room(roomId);
+    const ciphertext = room.outbound.encrypt(
+      JSON.stringify({
+        type: "m.room.message",
+        content: { msgtype: "m.text", body },
+        room_id: roomId,
+      }),
+    );
+    return {
+      algorithm: "m.megolm.v1.aes-sha2",
+      sender_key: this.device.curve25519,
+      session_id: room.outbound.session_id(),
+      ciphertext,
+    };
+  }
+
+  /**
+   * Shares the room's key with the devices: the library makes sure Olm sessions exist (and
+   * sends m.no_olm where it cannot); the key goes to every device that has a session.
+   */
+  async shareRoomKey(
+    roomId: RoomId,
+    devices: readonly PeerDevice[],
+  ): Promise<readonly EstablishOutcome[]> {
+    const outcomes = await this.kw.establishSessions(devices);
+    const reachable = outcomes.filter((o) => o.outcome !== "failed").map((o) => o.device);
+    await this.#sendRoomKey(roomId, reachable);
+    return outcomes;
+  }
+
+  /** The recovery hook: give a device that became reachable every key it is missing. */
+  async reshareWithheld(device: PeerDevice): Promise<void> {
+    for (const roomId of this.#rooms.keys()) await this.#sendRoomKey(roomId, [device]);
+  }
+
+  async #sendRoomKey(roomId: RoomId, devices: readonly PeerDevice[]): Promise<void> {
+    const room = this.#room(roomId);
+    const messages: Record<string, Record<string, JsonObject>> = {};
+    for (const device of devices) {
+      const id = `${device.userId}|${device.deviceId}`;
+      if (room.sharedWith.has(id)) continue;
+      const encrypted = this.olm.encrypt(device, "m.room_key", {
+        algorithm: "m.megolm.v1.aes-sha2",
+        room_id: roomId,
+        session_id: room.outbound.session_id(),
+        session_key: room.firstKey,
+      });
+      if (!encrypted.ok) continue;
+      room.sharedWith.add(id);
+      const forUser = messages[device.userId] ?? {};
+      forUser[device.deviceId] = encrypted.value;
+      messages[device.userId] = forUser;
+    }
+    if (Object.keys(messages).length === 0) return;
+    txnCounter += 1;
+    await this.#transport.sendToDevice({
+      eventType: "m.room.encrypted",
+      txnId: `client.${txnCounter}`,
+      body: { messages: messages as never },
+    });
+  }
+
+  /** Processes this device's /sync to-device events through the library. */
+  async sync(): Promise<IncomingResult[]> {
+    const results: IncomingResult[] = [];
+    for (const event of this.options.hs.sync(this.options.userId, this.options.deviceId)) {
+      const result = await this.kw.handleToDeviceEvent(event);
+      if (result.kind === "decrypted" && result.type === "m.room_key")
+        this.#importRoomKey(result.content);
+      results.push(result);
+    }
+    return results;
+  }
+
+  #importRoomKey(content: JsonObject): void {
+    const sessionId = content.session_id;
+    const sessionKey = content.session_key;
+    if (typeof sessionId !== "string" || typeof sessionKey !== "string") return;
+    const inbound = new Olm.InboundGroupSession();
+    inbound.create(sessionKey);
+    this.#inbound.get(sessionId)?.free();
+    this.#inbound.set(sessionId, inbound);
+  }
+
+  /** Decrypts a room message, or says why not. */
+  decryptRoomMessage(content: JsonObject): { ok: true; body: string } | { ok: false; why: string } {
+    const sessionId = content.session_id;
+    const inbound = typeof sessionId === "string" ? this.#inbound.get(sessionId) : undefined;
+    if (inbound === undefined || typeof content.ciphertext !== "string") {
+      return { ok: false, why: "no room key" };
+    }
+    const event = JSON.parse(inbound.decrypt(content.ciphertext).plaintext) as {
+      content?: { body?: unknown };
+    };
+    const body = event.content?.body;
+    return typeof body === "string" ? { ok: true, body } : { ok: false, why: "no body" };
+  }
+
+  #room(roomId: RoomId): RoomSession {
+    let room = this.#rooms.get(roomId);
+    if (room === undefined) {
+      const outbound = new Olm.OutboundGroupSession();
+      outbound.create();
+      room = { outbound, firstKey: outbound.session_key(), sharedWith: new Set() };
+      this.#rooms.set(roomId, room);
+    }
+    return room;
+  }
+
+  dispose(): void {
+    for (const room of this.#rooms.values()) room.outbound.free();
+    for (const inbound of this.#inbound.values()) inbound.free();
+    this.olm.dispose();
+  }
+}
+
+/** A device from a /keys/query entry, if its keys parse and its self-signature verifies. */
+function deviceFromKeys(keys: JsonObject): PeerDevice | undefined {
+  const userId = keys.user_id;
+  const deviceId = keys.device_id;
+  const map = keys.keys;
+  if (typeof userId !== "string" || typeof deviceId !== "string") return undefined;
+  if (map === undefined || !isJsonObject(map)) return undefined;
+  const curve = parseCurve25519PublicKey(map[`curve25519:${deviceId}`]);
+  const ed = parseEd25519PublicKey(map[`ed25519:${deviceId}`]);
+  if (!curve.ok || !ed.ok) return undefined;
+  if (!verifyJsonSignature(keys, userId, deviceId, ed.value).ok) return undefined;
+  return {
+    userId: userId as UserId,
+    deviceId: deviceId as DeviceId,
+    curve25519: curve.value,
+    ed25519: ed.value,
+  };
+}
