@@ -115,8 +115,20 @@ export class KeyWithholding {
     const outcomes: EstablishOutcome[] = [];
     const missing: PeerDevice[] = [];
     for (const device of devices) {
-      if (this.#olm.hasSession(device)) outcomes.push({ device, outcome: "existing" });
-      else missing.push(device);
+      if (!this.#olm.hasSession(device)) {
+        missing.push(device);
+        continue;
+      }
+      outcomes.push({ device, outcome: "existing" });
+      // Keep the machine in step with the backend (a session restored from elsewhere), without
+      // a step per device per share when it already knows.
+      if (peerLeaves(this.#driver.snapshot(device).value).olm !== "established") {
+        await this.#driver.drive(device, {
+          type: "SESSION_ESTABLISHED",
+          at: this.#driver.now(),
+          origin: "existing",
+        });
+      }
     }
     if (missing.length > 0) {
       const response = await safeClaimKeys(this.#transport, {
@@ -200,7 +212,8 @@ export class KeyWithholding {
       const detail = error instanceof Error ? error.message.slice(0, 200) : typeof error;
       return { kind: "rejected", reason: "malformedEvent", detail: `unreadable event: ${detail}` };
     }
-    if (this.#outbox.queuedCount > 0 || this.#outbox.pending().length > 0) await this.flush();
+    // Send what this event queued (an m.dummy); failed requests wait for the client's flush().
+    if (this.#outbox.queuedCount > 0) await this.flush();
     return result;
   }
 

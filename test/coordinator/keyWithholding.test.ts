@@ -297,6 +297,38 @@ describe("hooks and peers", () => {
     expect(deliveredTo(world.hs, "m.room.encrypted", alice.device.userId)).toHaveLength(1);
   });
 
+  it("a session the backend already has ends the episode the next time keys are shared", async () => {
+    const reachable = vi.fn();
+    world = await makeWorld({ alice: 0, bob: 0 }, (name) =>
+      name === "alice" ? { onPeerReachable: reachable } : {},
+    );
+    const [alice, bob] = [world.device("alice"), world.device("bob")];
+    await alice.shareRoomKey(ROOM, [bob.device]);
+    expect(olmState(world, "alice", "bob")).toBe("noticeDelivered");
+    // The crypto layer sets up a session without going through the library.
+    bob.uploadOneTimeKeys(1);
+    const claimed = await world.hs.transportFor("@alice:example.org", "ALICEDEVICE").claimKeys({
+      one_time_keys: { [bob.device.userId]: { [bob.device.deviceId]: "signed_curve25519" } },
+    });
+    const keys = claimed.ok
+      ? (claimed.value as {
+          one_time_keys: Record<string, Record<string, Record<string, unknown>>>;
+        })
+      : undefined;
+    const [keyId, keyObject] =
+      Object.entries(keys?.one_time_keys[bob.device.userId]?.[bob.device.deviceId] ?? {})[0] ?? [];
+    expect(
+      alice.olm.createOutboundSession(bob.device, {
+        keyId: String(keyId),
+        keyObject: keyObject as never,
+      }).ok,
+    ).toBe(true);
+    const [outcome] = await alice.kw.establishSessions([bob.device]);
+    expect(outcome?.outcome).toBe("existing");
+    expect(olmState(world, "alice", "bob")).toBe("established");
+    expect(reachable).toHaveBeenCalledTimes(1);
+  });
+
   it("a device re-created with new keys is a new peer with a fresh machine", async () => {
     world = await makeWorld({ alice: 0, bob: 0 });
     const [alice, bob] = [world.device("alice"), world.device("bob")];
