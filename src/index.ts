@@ -20,22 +20,21 @@ export {
 export { mermaidStateDiagram } from "./diagrams/mermaidStateDiagram.js";
 export * from "./events/index.js";
 export * from "./machine/index.js";
-export type { AccountFailure, AccountFailureReason } from "./olm/accountFailure.js";
 export {
+  type AccountFailure,
+  type AccountFailureReason,
+  type ClaimedOneTimeKey,
   DEFAULT_MAX_SESSIONS_PER_DEVICE,
+  type DecryptedOlmEvent,
   LibolmBackend,
   type LibolmBackendOptions,
-} from "./olm/libolmBackend.js";
-export {
-  type ClaimedOneTimeKey,
-  type DecryptedOlmEvent,
   OLM_ALGORITHM,
   type OlmBackend,
   type OlmCiphertext,
   type OlmEncryptedContent,
   type OlmFailure,
   type OlmFailureReason,
-} from "./olm/olmBackend.js";
+} from "./olm/index.js";
 export { ok, type Result } from "./result.js";
 export { InMemoryPeerStore, type PeerStore } from "./store/peerStore.js";
 export type {

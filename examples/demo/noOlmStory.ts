@@ -151,21 +151,12 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
 
     clock.now += MINUTE;
     log("mallory forges an m.no_olm to bob claiming alice's key.");
-    await hs.transportFor("@mallory:example.org", "MALLORY").sendToDevice({
-      eventType: "m.room_key.withheld",
-      txnId: "forged-1",
-      body: {
-        messages: {
-          "@bob:example.org": {
-            BOBLAPTOP: {
-              algorithm: "m.megolm.v1.aes-sha2",
-              sender_key: alice.device.curve25519,
-              code: "m.no_olm",
-            },
-          },
-        } as never,
-      },
-    });
+    await mallory.sendRaw(
+      "m.room_key.withheld",
+      bob.device,
+      { algorithm: "m.megolm.v1.aes-sha2", sender_key: alice.device.curve25519, code: "m.no_olm" },
+      "forged-1",
+    );
     const claimsBeforeForgery = hs.claimsAnswered;
     const sentBeforeForgery = hs.deliveries.length;
     const [forged] = await bob.sync();

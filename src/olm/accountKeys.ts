@@ -7,13 +7,12 @@ import {
   parseCurve25519PublicKey,
   parseEd25519PublicKey,
 } from "../events/matrixIds.js";
+import { MEGOLM_ALGORITHM } from "../events/withheldContent.js";
 import { ok, type Result } from "../result.js";
 import { type AccountFailure, accountFailure } from "./accountFailure.js";
 import { OLM_ALGORITHM } from "./olmBackend.js";
 import { describeOlmError } from "./olmFailure.js";
 import { signJson } from "./signedJson.js";
-
-export const MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2";
 
 export interface IdentityKeys {
   readonly curve25519: Curve25519PublicKey;

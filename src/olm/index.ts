@@ -1,5 +1,4 @@
 export type { AccountFailure, AccountFailureReason } from "./accountFailure.js";
-export { MEGOLM_ALGORITHM } from "./accountKeys.js";
 export { canonicalJson, signingPayload } from "./canonicalJson.js";
 export {
   DEFAULT_MAX_SESSIONS_PER_DEVICE,

@@ -1,76 +1,37 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { RoomId } from "../../src/events/matrixIds.js";
+import type { JsonObject } from "../../src/events/json.js";
+import type { SessionId } from "../../src/events/matrixIds.js";
 import { peerLeaves } from "../../src/machine/peerSnapshot.js";
 import { InMemoryHomeserver } from "../support/homeserver/index.js";
 import { SimulatedDevice } from "../support/simulatedDevice.js";
+import { deliveredTo, HOUR, MINUTE, makeWorld, ROOM, type World } from "./worldFixture.js";
 
 /*
  * The m.no_olm story end to end: every device has its own real libolm account, every message is
  * really encrypted and decrypted, and the only double is the homeserver, which checks every
- * request against the spec (its `violations` must stay empty).
+ * request against the spec (`World.close` asserts its violations stay empty).
  */
 
-const ROOM = "!room:example.org" as RoomId;
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-
-interface World {
-  hs: InMemoryHomeserver;
-  clock: { now: number };
-  devices: SimulatedDevice[];
-}
-
 let world: World | undefined;
-
-async function setUp(
-  spec: Record<string, number>,
-): Promise<World & { d: Record<string, SimulatedDevice> }> {
-  const hs = new InMemoryHomeserver();
-  const clock = { now: Date.UTC(2026, 10, 26, 9) };
-  const d: Record<string, SimulatedDevice> = {};
-  for (const [name, oneTimeKeys] of Object.entries(spec)) {
-    d[name] = await SimulatedDevice.create({
-      hs,
-      userId: `@${name}:example.org`,
-      deviceId: `${name.toUpperCase()}DEVICE`,
-      oneTimeKeys,
-      clock: () => clock.now,
-    });
-  }
-  const users = Object.keys(spec).map((name) => `@${name}:example.org`);
-  for (const device of Object.values(d)) device.refreshDevices(users);
-  world = { hs, clock, devices: Object.values(d) };
-  return { ...world, d };
-}
-
 afterEach(() => {
-  if (world === undefined) return;
-  expect(world.hs.violations).toEqual([]);
-  for (const device of world.devices) device.dispose();
+  world?.close();
   world = undefined;
 });
 
-const withheldTo = (hs: InMemoryHomeserver, userId: string, code = "m.no_olm") =>
-  hs.deliveries.filter(
-    (m) =>
-      m.eventType === "m.room_key.withheld" &&
-      m.recipient.userId === userId &&
-      m.content.code === code,
-  );
-const encryptedTo = (hs: InMemoryHomeserver, userId: string) =>
-  hs.deliveries.filter((m) => m.eventType === "m.room.encrypted" && m.recipient.userId === userId);
-
-function pick(d: Record<string, SimulatedDevice>, name: string): SimulatedDevice {
-  const device = d[name];
-  if (device === undefined) throw new Error(`no device ${name}`);
-  return device;
-}
+const noOlm = (senderKey: string, extra: JsonObject = {}): JsonObject => ({
+  algorithm: "m.megolm.v1.aes-sha2",
+  sender_key: senderKey,
+  code: "m.no_olm",
+  ...extra,
+});
+const noticesTo = (w: World, userId: string) =>
+  deliveredTo(w.hs, "m.room_key.withheld", userId).filter((m) => m.content.code === "m.no_olm");
 
 describe("m.no_olm end to end with real libolm", () => {
   it("one notice per episode, an m.dummy answer, recovery, and a new notice in a new episode", async () => {
-    const { hs, clock, d } = await setUp({ alice: 5, bob: 0 });
-    const alice = pick(d, "alice");
-    const bob = pick(d, "bob");
+    world = await makeWorld({ alice: 5, bob: 0 });
+    const { hs, clock } = world;
+    const [alice, bob] = [world.device("alice"), world.device("bob")];
 
     // Bob has no one-time keys: Alice's share fails, and Bob hears about it exactly once.
     const early = alice.encryptRoomMessage(ROOM, "sent while Bob was unreachable");
@@ -80,9 +41,9 @@ describe("m.no_olm end to end with real libolm", () => {
       const [outcome] = await alice.shareRoomKey(ROOM, [bob.device]);
       expect(outcome?.outcome).toBe("failed");
     }
-    const [notice] = withheldTo(hs, "@bob:example.org");
-    expect(withheldTo(hs, "@bob:example.org")).toHaveLength(1);
-    expect(notice?.content).toEqual({
+    const notices = noticesTo(world, bob.device.userId);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.content).toEqual({
       algorithm: "m.megolm.v1.aes-sha2",
       sender_key: alice.device.curve25519,
       code: "m.no_olm",
@@ -96,9 +57,9 @@ describe("m.no_olm end to end with real libolm", () => {
     const [bobSees] = await bob.sync();
     expect(bobSees).toMatchObject({ kind: "noOlmNotice", reply: "newSession" });
     expect(hs.claims.map((c) => [c.claimer.userId, c.target.userId])).toEqual([
-      ["@bob:example.org", "@alice:example.org"],
+      [bob.device.userId, alice.device.userId],
     ]);
-    const [dummy] = encryptedTo(hs, "@alice:example.org");
+    const [dummy] = deliveredTo(hs, "m.room.encrypted", alice.device.userId);
     expect(dummy?.content.ciphertext).toHaveProperty([alice.device.curve25519, "type"], 0);
     // Bob can now explain Alice's earlier message.
     expect(
@@ -106,7 +67,7 @@ describe("m.no_olm end to end with real libolm", () => {
         sender: alice.device.userId,
         senderKey: alice.device.curve25519,
         roomId: ROOM,
-        sessionId: early.session_id as never,
+        sessionId: early.session_id as SessionId,
         originServerTs: earlySentAt,
       }),
     ).toEqual({
@@ -137,30 +98,23 @@ describe("m.no_olm end to end with real libolm", () => {
       const [outcome] = await alice.shareRoomKey(ROOM, [bob.device]);
       expect(outcome?.outcome).toBe("failed");
     }
-    expect(withheldTo(hs, "@bob:example.org")).toHaveLength(2);
+    expect(noticesTo(world, bob.device.userId)).toHaveLength(2);
   });
 
   it("a forged notice (sender does not own sender_key) is rejected without a key claim", async () => {
-    const { hs, d } = await setUp({ alice: 5, bob: 5, mallory: 5 });
-    const mallory = pick(d, "mallory");
-    const bob = pick(d, "bob");
-    const alice = pick(d, "alice");
-    await hs.transportFor("@mallory:example.org", "MALLORYDEVICE").sendToDevice({
-      eventType: "m.room_key.withheld",
-      txnId: "forged",
-      body: {
-        messages: {
-          [bob.device.userId]: {
-            [bob.device.deviceId]: {
-              algorithm: "m.megolm.v1.aes-sha2",
-              sender_key: alice.device.curve25519,
-              code: "m.no_olm",
-              reason: "trust me",
-            },
-          },
-        } as never,
-      },
-    });
+    world = await makeWorld({ alice: 5, bob: 5, mallory: 5 });
+    const { hs } = world;
+    const [alice, bob, mallory] = ["alice", "bob", "mallory"].map((n) => world?.device(n)) as [
+      SimulatedDevice,
+      SimulatedDevice,
+      SimulatedDevice,
+    ];
+    await mallory.sendRaw(
+      "m.room_key.withheld",
+      bob.device,
+      noOlm(alice.device.curve25519, { reason: "trust me" }),
+      "forged",
+    );
     const [result] = await bob.sync();
     expect(result).toMatchObject({ kind: "rejected", reason: "senderDoesNotOwnKey" });
     expect(hs.claims).toEqual([]);
@@ -169,30 +123,15 @@ describe("m.no_olm end to end with real libolm", () => {
   });
 
   it("100 genuine notices within an hour create one new session", async () => {
-    const { hs, clock, d } = await setUp({ alice: 10, bob: 0 });
-    const alice = pick(d, "alice");
-    const bob = pick(d, "bob");
-    const aliceTransport = hs.transportFor("@alice:example.org", "ALICEDEVICE");
+    world = await makeWorld({ alice: 10, bob: 0 });
+    const { hs, clock } = world;
+    const [alice, bob] = [world.device("alice"), world.device("bob")];
     for (let i = 0; i < 100; i++) {
-      await aliceTransport.sendToDevice({
-        eventType: "m.room_key.withheld",
-        txnId: `notice.${i}`,
-        body: {
-          messages: {
-            [bob.device.userId]: {
-              [bob.device.deviceId]: {
-                algorithm: "m.megolm.v1.aes-sha2",
-                sender_key: alice.device.curve25519,
-                code: "m.no_olm",
-                from_device: alice.device.deviceId,
-              },
-            },
-          } as never,
-        },
-      });
+      const content = noOlm(alice.device.curve25519, { from_device: alice.device.deviceId });
+      await alice.sendRaw("m.room_key.withheld", bob.device, content, `notice.${i}`);
     }
+    // Bob reads one notice every 30 s: all 100 within 50 minutes.
     const results = [];
-    // One notice every 30 s: all 100 arrive within 50 minutes.
     for (const event of hs.sync(bob.device.userId, bob.device.deviceId)) {
       clock.now += 30_000;
       results.push(await bob.kw.handleToDeviceEvent(event));
@@ -200,20 +139,20 @@ describe("m.no_olm end to end with real libolm", () => {
     expect(results.filter((r) => r.kind === "noOlmNotice")).toHaveLength(100);
     expect(results.filter((r) => r.kind === "noOlmNotice" && r.reply !== "none")).toHaveLength(1);
     expect(hs.claims).toHaveLength(1);
-    expect(encryptedTo(hs, "@alice:example.org")).toHaveLength(1);
+    expect(deliveredTo(hs, "m.room.encrypted", alice.device.userId)).toHaveLength(1);
     expect(hs.oneTimeKeyCount(alice.device.userId, alice.device.deviceId)).toBe(9);
   });
 
   it("a failed reply claim sends no m.dummy (no empty ciphertext) and backs off", async () => {
-    const { hs, clock, d } = await setUp({ alice: 0, bob: 0 });
-    const alice = pick(d, "alice");
-    const bob = pick(d, "bob");
+    world = await makeWorld({ alice: 0, bob: 0 });
+    const { hs, clock } = world;
+    const [alice, bob] = [world.device("alice"), world.device("bob")];
     await alice.shareRoomKey(ROOM, [bob.device]); // fails: Bob has no keys → notice to Bob
     const claimsBefore = hs.claimsAnswered;
     const [first] = await bob.sync(); // Bob answers, but Alice has no keys either
     expect(first).toMatchObject({ kind: "noOlmNotice", reply: "failed" });
-    expect(encryptedTo(hs, "@alice:example.org")).toEqual([]);
-    expect(withheldTo(hs, "@alice:example.org")).toEqual([]); // no ping-pong
+    expect(deliveredTo(hs, "m.room.encrypted", alice.device.userId)).toEqual([]);
+    expect(noticesTo(world, alice.device.userId)).toEqual([]); // no ping-pong
     expect(peerLeaves(bob.kw.peerState(alice.device).value).reply).toBe("backingOff");
     expect(hs.claims).toHaveLength(0);
     expect(hs.claimsAnswered).toBe(claimsBefore + 1);
@@ -223,11 +162,7 @@ describe("m.no_olm end to end with real libolm", () => {
       bob.kw.handleToDeviceEvent({
         type: "m.room_key.withheld",
         sender: alice.device.userId,
-        content: {
-          algorithm: "m.megolm.v1.aes-sha2",
-          sender_key: alice.device.curve25519,
-          code: "m.no_olm",
-        },
+        content: noOlm(alice.device.curve25519),
       });
     clock.now += 10_000;
     expect(await again()).toMatchObject({ kind: "noOlmNotice", reply: "none" });
@@ -236,36 +171,29 @@ describe("m.no_olm end to end with real libolm", () => {
     alice.uploadOneTimeKeys(1);
     expect(await again()).toMatchObject({ kind: "noOlmNotice", reply: "newSession" });
     expect(hs.claimsAnswered).toBe(claimsBefore + 2);
-    expect(encryptedTo(hs, "@alice:example.org")).toHaveLength(1);
+    expect(deliveredTo(hs, "m.room.encrypted", alice.device.userId)).toHaveLength(1);
   });
 
   it("600 failing devices across many users: 3 requests, no user split", async () => {
     const hs = new InMemoryHomeserver();
     const clock = { now: Date.UTC(2026, 10, 26, 9) };
-    const alice = await SimulatedDevice.create({
-      hs,
-      userId: "@alice:example.org",
-      deviceId: "ALICEDEVICE",
-      oneTimeKeys: 1,
-      clock: () => clock.now,
-    });
+    const make = (userId: string, deviceId: string, oneTimeKeys: number) =>
+      SimulatedDevice.create({ hs, userId, deviceId, oneTimeKeys, clock: () => clock.now });
+    const alice = await make("@alice:example.org", "ALICEDEVICE", 1);
+    const users = Array.from({ length: 120 }, (_, u) => `@user${u}:example.org`);
     const peers: SimulatedDevice[] = [];
-    const users: string[] = [];
-    for (let u = 0; u < 120; u++) {
-      users.push(`@user${u}:example.org`);
-      for (let k = 0; k < 5; k++) {
-        peers.push(
-          await SimulatedDevice.create({
-            hs,
-            userId: `@user${u}:example.org`,
-            deviceId: `DEVICE${k}`,
-            oneTimeKeys: 0,
-            clock: () => clock.now,
-          }),
-        );
-      }
+    for (const user of users) {
+      for (let k = 0; k < 5; k++) peers.push(await make(user, `DEVICE${k}`, 0));
     }
-    world = { hs, clock, devices: [alice, ...peers] };
+    world = {
+      hs,
+      clock,
+      device: () => alice,
+      close: () => {
+        expect(hs.violations).toEqual([]);
+        for (const d of [alice, ...peers]) d.dispose();
+      },
+    };
     alice.refreshDevices(users);
     const sendsBefore = hs.requestCount(alice.device, "sendToDevice");
     const outcomes = await alice.shareRoomKey(
@@ -277,9 +205,10 @@ describe("m.no_olm end to end with real libolm", () => {
     const notices = hs.deliveries.filter((m) => m.eventType === "m.room_key.withheld");
     expect(notices).toHaveLength(600);
     for (const user of users) {
-      expect(
-        new Set(notices.filter((m) => m.recipient.userId === user).map((m) => m.txnId)).size,
-      ).toBe(1);
+      const requests = new Set(
+        notices.filter((m) => m.recipient.userId === user).map((m) => m.txnId),
+      );
+      expect(requests.size).toBe(1);
     }
   });
 });

@@ -182,6 +182,21 @@ export class SimulatedDevice {
     });
   }
 
+  /** Sends one raw to-device message, as any client (or an attacker's) could. */
+  async sendRaw(
+    eventType: string,
+    to: PeerDevice,
+    content: JsonObject,
+    txnId: string,
+  ): Promise<void> {
+    const sent = await this.#transport.sendToDevice({
+      eventType,
+      txnId,
+      body: { messages: { [to.userId]: { [to.deviceId]: content } } as never },
+    });
+    if (!sent.ok) throw new Error(`send refused: ${sent.detail}`);
+  }
+
   /** Processes this device's /sync to-device events through the library. */
   async sync(): Promise<IncomingResult[]> {
     const results: IncomingResult[] = [];
