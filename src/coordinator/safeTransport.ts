@@ -8,28 +8,26 @@ import type {
 } from "../transport/transport.js";
 
 // A transport is the client's code: a throw or a rejected promise is just another failure.
+async function guarded<T>(
+  name: string,
+  call: () => Promise<Result<T, TransportFailure>>,
+): Promise<Result<T, TransportFailure>> {
+  try {
+    return await call();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.slice(0, 200) : typeof error;
+    return { ok: false, reason: "unreachable", detail: `${name} threw: ${detail}` };
+  }
+}
 
-export async function safeSendToDevice(
+export const safeSendToDevice = (
   transport: Transport,
   request: SendToDeviceRequest,
-): Promise<Result<void, TransportFailure>> {
-  try {
-    return await transport.sendToDevice(request);
-  } catch (error) {
-    return { ok: false, reason: "unreachable", detail: `sendToDevice threw: ${describe(error)}` };
-  }
-}
+): Promise<Result<void, TransportFailure>> =>
+  guarded("sendToDevice", () => transport.sendToDevice(request));
 
-export async function safeClaimKeys(
+export const safeClaimKeys = (
   transport: Transport,
   request: KeysClaimRequest,
-): Promise<Result<JsonValue, TransportFailure>> {
-  try {
-    return await transport.claimKeys(request);
-  } catch (error) {
-    return { ok: false, reason: "unreachable", detail: `claimKeys threw: ${describe(error)}` };
-  }
-}
-
-const describe = (error: unknown): string =>
-  error instanceof Error ? error.message.slice(0, 200) : typeof error;
+): Promise<Result<JsonValue, TransportFailure>> =>
+  guarded("claimKeys", () => transport.claimKeys(request));

@@ -9,14 +9,16 @@ class FakeSession {
   }
 }
 
+const threeSessions = (): [FakeSession, FakeSession, FakeSession] => [
+  new FakeSession("a"),
+  new FakeSession("b"),
+  new FakeSession("c"),
+];
+
 describe("SessionStore", () => {
   it("ranks by last receive, else by creation", () => {
     const store = new SessionStore<FakeSession>(5);
-    const [a, b, c] = ["a", "b", "c"].map((name) => new FakeSession(name)) as [
-      FakeSession,
-      FakeSession,
-      FakeSession,
-    ];
+    const [a, b, c] = threeSessions();
     store.add("peer", a);
     store.add("peer", b);
     expect(store.best("peer")).toBe(b);
@@ -53,11 +55,7 @@ describe("SessionStore", () => {
 
   it("forget frees every session with one peer and leaves the others", () => {
     const store = new SessionStore<FakeSession>(5);
-    const [a, b, c] = ["a", "b", "c"].map((name) => new FakeSession(name)) as [
-      FakeSession,
-      FakeSession,
-      FakeSession,
-    ];
+    const [a, b, c] = threeSessions();
     store.add("peer", a);
     store.add("peer", b);
     store.add("other", c);
