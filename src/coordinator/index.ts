@@ -1,9 +1,13 @@
+export { HookTimedOut } from "./callHook.js";
+export { createKeyWithholding, type KeyWithholding } from "./keyWithholding.js";
 export {
-  createKeyWithholding,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
   DEFAULT_MAX_MESSAGES_PER_REQUEST,
-  KeyWithholding,
+  DEFAULT_MAX_RECEIVED_WITHHELD,
   type KeyWithholdingOptions,
-} from "./keyWithholding.js";
+  type OptionsRejection,
+} from "./keyWithholdingOptions.js";
 export type {
   EstablishOutcome,
   FlushReport,
@@ -11,10 +15,13 @@ export type {
   IncomingResult,
   KeyWithholdingHooks,
   PeerLeaves,
+  Refusal,
+  RefusalReason,
   ReplyOutcome,
   SessionWithheldRequest,
   ShareOutcome,
   UndecryptableExplanation,
   UndecryptableQuery,
 } from "./keyWithholdingTypes.js";
+export { type Clock, systemClock } from "./protocolClock.js";
 export type { WithheldReason } from "./receivedWithheld.js";

@@ -1,91 +1,121 @@
-import { type DeviceDirectory, type PeerDevice, peerKeyOf } from "../devices/peerDevice.js";
-import { buildSessionWithheldNotice } from "../events/buildNotice.js";
+import { findKeyOwner } from "../devices/directoryLookup.js";
+import { type PeerDevice, peerKeyOf } from "../devices/peerDevice.js";
+import { describeThrown } from "../edges/describeThrown.js";
+import { buildNoOlmNotice, buildSessionWithheldNotice } from "../events/buildNotice.js";
 import type { DeviceId, UserId } from "../events/matrixIds.js";
 import { defaultWithheldReason } from "../events/withheldCode.js";
 import { type PeerSnapshot, peerLeaves } from "../machine/peerSnapshot.js";
-import type { OlmBackend } from "../olm/olmBackend.js";
-import { InMemoryPeerStore, type PeerStore } from "../store/peerStore.js";
+import { ok, type Result } from "../result.js";
+import { InMemoryPeerStore } from "../store/peerStore.js";
 import {
   type ClaimedKeys,
   parseKeysClaimResponse,
   serverOf,
 } from "../transport/keysClaimResponse.js";
 import type { Transport } from "../transport/transport.js";
+import { GuardedOlm } from "./guardedOlm.js";
 import { handleIncoming } from "./incomingEvent.js";
+import {
+  type KeyWithholdingOptions,
+  type OptionsRejection,
+  type ResolvedOptions,
+  readOptions,
+} from "./keyWithholdingOptions.js";
 import type {
   EstablishOutcome,
   FlushReport,
   IncomingResult,
   KeyWithholdingHooks,
+  Refusal,
   SessionWithheldRequest,
   ShareOutcome,
   UndecryptableExplanation,
   UndecryptableQuery,
 } from "./keyWithholdingTypes.js";
-import { Outbox, type OutboxMessage, toSendRequest } from "./outbox.js";
+import {
+  Outbox,
+  type OutboxMessage,
+  type OutboxRequest,
+  randomHex,
+  toSendRequest,
+} from "./outbox.js";
 import { PeerDriver } from "./peerDriver.js";
+import { ProtocolClock } from "./protocolClock.js";
+import {
+  type Entry,
+  readDevice,
+  readEntries,
+  readSessionWithheldRequest,
+  readShareOutcome,
+  readUndecryptableQuery,
+} from "./publicArguments.js";
 import { ReceivedWithheld } from "./receivedWithheld.js";
+import { runPool } from "./runPool.js";
 import { safeClaimKeys, safeSendToDevice } from "./safeTransport.js";
 
-export interface KeyWithholdingOptions {
-  /** Our Olm account; our user id, device id and keys come from it. */
-  readonly olm: OlmBackend;
-  readonly transport: Transport;
-  /** The client's device list: who owns which keys. */
-  readonly devices: DeviceDirectory;
-  readonly store?: PeerStore;
-  /** Milliseconds; the only clock the library reads. Default `Date.now`. */
-  readonly clock?: () => number;
-  readonly hooks?: KeyWithholdingHooks;
-  /** Default 250. */
-  readonly maxMessagesPerRequest?: number;
-  /** Default: a random UUID per request. Must be unique per access token. */
-  readonly newTxnId?: () => string;
-  /** The `reason` text of our m.no_olm notices. */
-  readonly noOlmReason?: string;
-  /** How many received per-session notices to remember. Default 100,000. */
-  readonly maxReceivedWithheld?: number;
+/**
+ * Creates the object a client's crypto layer embeds, or says which option is wrong. See the
+ * integration guide.
+ */
+export function createKeyWithholding(
+  options: KeyWithholdingOptions,
+): Result<KeyWithholding, OptionsRejection> {
+  const resolved = readOptions(options);
+  return resolved.ok ? ok(new KeyWithholding(resolved.value, CONSTRUCT)) : resolved;
 }
 
-export const DEFAULT_MAX_MESSAGES_PER_REQUEST = 250;
-
-/** Creates the object a client's crypto layer embeds. See the integration guide. */
-export function createKeyWithholding(options: KeyWithholdingOptions): KeyWithholding {
-  return new KeyWithholding(options);
-}
+// Only createKeyWithholding constructs: it is the one place options are checked.
+const CONSTRUCT: unique symbol = Symbol("KeyWithholding");
 
 /**
  * One per logged-in device. Owns a machine per peer device (keyed by user id, device id and
  * curve25519 key), carries out their commands over the Olm backend and the transport, and
- * batches what they send into to-device requests.
+ * batches what they send into to-device requests. No method throws or rejects, whatever it is
+ * given and whatever the edges (transport, device list, store, hooks) do.
  */
 export class KeyWithholding {
-  readonly #olm: OlmBackend;
+  readonly #olm: GuardedOlm;
   readonly #transport: Transport;
-  readonly #devices: DeviceDirectory;
+  readonly #devices: ResolvedOptions["devices"];
+  readonly #hooks: KeyWithholdingHooks;
+  readonly #clock: ProtocolClock;
   readonly #outbox: Outbox;
   readonly #driver: PeerDriver;
   readonly #received: ReceivedWithheld;
   readonly #sessionNoticesSent = new Set<string>();
-  #flushing: Promise<unknown> = Promise.resolve();
+  readonly #callTimeoutMs: number;
+  readonly #maxConcurrentRequests: number;
 
-  constructor(options: KeyWithholdingOptions) {
-    this.#olm = options.olm;
+  constructor(options: ResolvedOptions, key: typeof CONSTRUCT) {
+    if (key !== CONSTRUCT) throw new TypeError("use createKeyWithholding()");
+    this.#olm = new GuardedOlm(options.olm, options.ownDevice);
     this.#transport = options.transport;
     this.#devices = options.devices;
+    this.#hooks = options.hooks;
+    this.#clock = new ProtocolClock(options.clock);
+    this.#callTimeoutMs = options.callTimeoutMs;
+    this.#maxConcurrentRequests = options.maxConcurrentRequests;
     this.#outbox = new Outbox(
-      options.maxMessagesPerRequest ?? DEFAULT_MAX_MESSAGES_PER_REQUEST,
-      options.newTxnId ?? (() => `mkw.${globalThis.crypto.randomUUID()}`),
+      options.maxMessagesPerRequest,
+      options.newTxnId ?? (() => `mkw.${randomHex(16)}`),
     );
-    this.#received = new ReceivedWithheld(options.maxReceivedWithheld ?? 100_000);
+    this.#received = new ReceivedWithheld(options.maxReceivedWithheld);
+    const own = options.ownDevice;
     this.#driver = new PeerDriver({
-      olm: options.olm,
+      olm: this.#olm,
       transport: options.transport,
       store: options.store ?? new InMemoryPeerStore(),
       outbox: this.#outbox,
-      hooks: options.hooks ?? {},
-      clock: options.clock ?? Date.now,
-      noOlmReason: options.noOlmReason,
+      hooks: options.hooks,
+      clock: this.#clock,
+      noOlmContent: Object.freeze(
+        buildNoOlmNotice({
+          senderKey: own.curve25519,
+          fromDevice: own.deviceId,
+          ...(options.noOlmReason === undefined ? {} : { reason: options.noOlmReason }),
+        }),
+      ),
+      callTimeoutMs: options.callTimeoutMs,
     });
   }
 
@@ -94,16 +124,23 @@ export class KeyWithholding {
    * a room key. Notices that become due are sent in as few requests as possible.
    */
   async reportShareOutcomes(outcomes: readonly ShareOutcome[]): Promise<FlushReport> {
-    for (const { device, outcome } of outcomes) {
-      const at = this.#driver.now();
-      await this.#driver.drive(
-        device,
-        outcome === "established"
-          ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
-          : { type: "ESTABLISH_FAILED", at },
-      );
-    }
-    return this.flush();
+    return this.#safely(async () => {
+      const read = readEntries(outcomes, "outcomes", readShareOutcome);
+      if (!read.ok) return this.#refusedCall(read);
+      const refused: Refusal[] = [];
+      for (const entry of read.value) {
+        const device = this.#accept(entry, (value) => value.device, refused);
+        if (device === undefined || !entry.ok) continue;
+        const at = this.#driver.now();
+        await this.#driver.drive(
+          device,
+          entry.value.outcome === "established"
+            ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
+            : { type: "ESTABLISH_FAILED", at },
+        );
+      }
+      return withRefused(await this.flush(), refused);
+    });
   }
 
   /**
@@ -112,29 +149,38 @@ export class KeyWithholding {
    * devices' machines; notices for the failures go out before this resolves.
    */
   async establishSessions(devices: readonly PeerDevice[]): Promise<readonly EstablishOutcome[]> {
+    try {
+      return await this.#establish(devices);
+    } catch (thrown) {
+      this.#reportError(thrown, "establishSessions");
+      return [];
+    }
+  }
+
+  async #establish(input: unknown): Promise<readonly EstablishOutcome[]> {
+    const read = readEntries(input, "devices", readDevice);
+    if (!read.ok) return [{ outcome: "refused", ...refusalOf(read) }];
     const outcomes: EstablishOutcome[] = [];
     const missing: PeerDevice[] = [];
-    for (const device of devices) {
+    const refused: Refusal[] = [];
+    for (const entry of read.value) {
+      const device = this.#accept(entry, (value) => value, refused);
+      if (device === undefined) continue;
       if (!this.#olm.hasSession(device)) {
         missing.push(device);
         continue;
       }
       outcomes.push({ device, outcome: "existing" });
-      // Keep the machine in step with the backend (a session restored from elsewhere), without
-      // a step per device per share when it already knows.
-      if (peerLeaves(this.#driver.snapshot(device).value).olm !== "established") {
-        await this.#driver.drive(device, {
-          type: "SESSION_ESTABLISHED",
-          at: this.#driver.now(),
-          origin: "existing",
-        });
-      }
+      // Keep the machine in step with the backend (a session restored from elsewhere).
+      await this.#driver.syncSession(device);
     }
+    for (const refusal of refused) outcomes.push({ outcome: "refused", ...refusal });
     if (missing.length > 0) {
-      const response = await safeClaimKeys(this.#transport, {
-        one_time_keys: claimBody(missing),
-        timeout: 10_000,
-      });
+      const response = await safeClaimKeys(
+        this.#transport,
+        { one_time_keys: claimBody(missing), timeout: 10_000 },
+        this.#callTimeoutMs,
+      );
       const claimed = response.ok ? parseKeysClaimResponse(response.value) : response;
       for (const device of missing) {
         const outcome = claimed.ok
@@ -142,12 +188,15 @@ export class KeyWithholding {
           : ({ device, outcome: "failed", detail: claimed.detail } as const);
         outcomes.push(outcome);
         const at = this.#driver.now();
-        await this.#driver.drive(
-          device,
-          outcome.outcome === "established"
-            ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
-            : { type: "ESTABLISH_FAILED", at },
-        );
+        if (outcome.outcome === "existing") await this.#driver.syncSession(device);
+        else {
+          await this.#driver.drive(
+            device,
+            outcome.outcome === "established"
+              ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
+              : { type: "ESTABLISH_FAILED", at },
+          );
+        }
       }
     }
     await this.flush();
@@ -155,18 +204,20 @@ export class KeyWithholding {
   }
 
   #createSession(device: PeerDevice, claimed: ClaimedKeys): EstablishOutcome {
+    // Another call (a concurrent share, a reply) may have made a session during the claim: a
+    // failure now would send m.no_olm to a device we can reach.
+    if (this.#olm.hasSession(device)) return { device, outcome: "existing" };
     const key = claimed.keyFor(device.userId, device.deviceId);
     if (key === undefined) {
-      const unreachable = claimed.unreachableServers.includes(serverOf(device.userId));
-      const detail = unreachable
+      const detail = claimed.isUnreachable(serverOf(device.userId))
         ? "the device's homeserver is unreachable"
         : "no one-time key left";
       return { device, outcome: "failed", detail };
     }
     const created = this.#olm.createOutboundSession(device, key);
-    return created.ok
-      ? { device, outcome: "established" }
-      : { device, outcome: "failed", detail: `${created.reason}: ${created.detail}` };
+    if (created.ok) return { device, outcome: "established" };
+    if (this.#olm.hasSession(device)) return { device, outcome: "existing" };
+    return { device, outcome: "failed", detail: `${created.reason}: ${created.detail}` };
   }
 
   /**
@@ -174,32 +225,44 @@ export class KeyWithholding {
    * most one per device and megolm session, however often it is asked for.
    */
   async withholdSessions(requests: readonly SessionWithheldRequest[]): Promise<FlushReport> {
-    const own = this.#olm.ownDevice;
-    for (const request of requests) {
-      const { device, roomId, sessionId } = request;
-      const peer = peerKeyOf(device);
-      const key = JSON.stringify([peer, roomId, sessionId]);
-      if (this.#sessionNoticesSent.has(key)) continue;
-      this.#sessionNoticesSent.add(key);
-      this.#outbox.enqueue({
-        userId: device.userId,
-        deviceId: device.deviceId,
-        eventType: "m.room_key.withheld",
-        content: buildSessionWithheldNotice({
-          code: request.code,
-          roomId,
-          sessionId,
-          senderKey: own.curve25519,
-          fromDevice: own.deviceId,
-          ...(request.reason === undefined ? {} : { reason: request.reason }),
-        }),
-        origin: { kind: "sessionWithheld", peer, roomId, sessionId },
-      });
-    }
-    return this.flush();
+    return this.#safely(async () => {
+      const read = readEntries(requests, "requests", readSessionWithheldRequest);
+      if (!read.ok) return this.#refusedCall(read);
+      const own = this.#olm.ownDevice;
+      const refused: Refusal[] = [];
+      for (const entry of read.value) {
+        const device = this.#accept(entry, (value) => value.device, refused);
+        if (device === undefined || !entry.ok) continue;
+        const { roomId, sessionId, code, reason } = entry.value;
+        const peer = peerKeyOf(device);
+        const key = JSON.stringify([peer, roomId, sessionId]);
+        if (this.#sessionNoticesSent.has(key)) continue;
+        this.#sessionNoticesSent.add(key);
+        this.#outbox.enqueue({
+          userId: device.userId,
+          deviceId: device.deviceId,
+          eventType: "m.room_key.withheld",
+          content: buildSessionWithheldNotice({
+            code,
+            roomId,
+            sessionId,
+            senderKey: own.curve25519,
+            fromDevice: own.deviceId,
+            ...(reason === undefined ? {} : { reason }),
+          }),
+          origin: { kind: "sessionWithheld", peer, roomId, sessionId },
+        });
+      }
+      return withRefused(await this.flush(), refused);
+    });
   }
 
-  /** Takes a to-device event as /sync delivers it. Never throws. */
+  /*
+   * Every public method below reads its arguments at run time as well (a plain-JS caller can pass
+   * anything): what is not of the documented shape is refused, typed, and not acted on.
+   */
+
+  /** Takes a to-device event as /sync delivers it. Never throws, never rejects. */
   async handleToDeviceEvent(event: unknown): Promise<IncomingResult> {
     let result: IncomingResult;
     try {
@@ -207,10 +270,10 @@ export class KeyWithholding {
         { olm: this.#olm, devices: this.#devices, driver: this.#driver, received: this.#received },
         event,
       );
-    } catch (error) {
-      // Only reachable through hostile objects (throwing getters) or a throwing device list.
-      const detail = error instanceof Error ? error.message.slice(0, 200) : typeof error;
-      return { kind: "rejected", reason: "malformedEvent", detail: `unreadable event: ${detail}` };
+    } catch (thrown) {
+      // Only reachable through hostile objects (a getter or Proxy trap that throws).
+      const detail = `reading the event threw ${describeThrown(thrown, 120)}`;
+      return { kind: "rejected", reason: "malformedEvent", detail };
     }
     // Send what this event queued (an m.dummy); failed requests wait for the client's flush().
     if (this.#outbox.queuedCount > 0) await this.flush();
@@ -222,38 +285,59 @@ export class KeyWithholding {
    * code from the session's sender first, then m.no_olm for events sent before the last m.no_olm
    * that device sent us, then m.unavailable (which never overrides a more specific code).
    */
-  explainUndecryptable(query: UndecryptableQuery): UndecryptableExplanation | undefined {
-    const { sender, senderKey, roomId, sessionId, originServerTs } = query;
-    const specific = this.#received.specific(roomId, sessionId, senderKey);
-    if (specific !== undefined) return { ...specific, source: "sessionNotice" };
-    const device = this.#devices.findByCurve25519(sender, senderKey);
-    const noticeAt =
-      device === undefined ? null : this.#driver.snapshot(device).context.lastNoticeReceivedAt;
-    if (noticeAt !== null && originServerTs < noticeAt) {
-      return { code: "m.no_olm", reason: defaultWithheldReason("m.no_olm"), source: "noOlmNotice" };
+  explainUndecryptable(input: UndecryptableQuery): UndecryptableExplanation {
+    try {
+      const read = readUndecryptableQuery(input);
+      if (!read.ok) return { kind: "refused", ...refusalOf(read) };
+      const { sender, senderKey, roomId, sessionId, originServerTs } = read.value;
+      const specific = this.#received.specific(roomId, sessionId, senderKey);
+      if (specific !== undefined)
+        return { kind: "explained", ...specific, source: "sessionNotice" };
+      const owner = findKeyOwner(this.#devices, sender, senderKey);
+      const noticeAt =
+        owner.kind === "found"
+          ? this.#driver.snapshot(owner.device).context.lastNoticeReceivedAt
+          : null;
+      // The notice's wall time, as real time elapsed since it came: a clock that was wrong then
+      // does not make it explain more now.
+      if (noticeAt !== null && originServerTs < this.#clock.toWall(noticeAt)) {
+        const reason = defaultWithheldReason("m.no_olm");
+        return { kind: "explained", code: "m.no_olm", reason, source: "noOlmNotice" };
+      }
+      const unavailable = this.#received.unavailable(roomId, sessionId);
+      return unavailable === undefined
+        ? { kind: "unexplained" }
+        : { kind: "explained", ...unavailable, source: "sessionNotice" };
+    } catch (thrown) {
+      this.#reportError(thrown, "explainUndecryptable");
+      return { kind: "unexplained" };
     }
-    const unavailable = this.#received.unavailable(roomId, sessionId);
-    return unavailable === undefined ? undefined : { ...unavailable, source: "sessionNotice" };
   }
 
-  /** The machine state of one peer device (a copy-free, read-only snapshot). */
-  peerState(device: PeerDevice): PeerSnapshot {
-    return this.#driver.snapshot(device);
+  /** The machine state of one peer device (the initial state for a device it never saw). */
+  peerState(device: PeerDevice): Result<PeerSnapshot, Refusal> {
+    const read = readDevice(device, ["device"]);
+    if (!read.ok) return { ok: false, ...refusalOf(read) };
+    return ok(this.#driver.snapshot(read.value));
   }
 
   /** Requests formed but not yet acknowledged (they go again on the next flush). */
   get pendingRequests(): number {
-    return this.#outbox.pending().length;
+    return this.#outbox.pendingCount;
   }
 
   /**
-   * Sends everything queued, and re-sends failed requests with their original txnId. Flushes
-   * never overlap: a call waits for the one in progress.
+   * Sends everything queued, and re-sends failed requests with their original txnId. A request
+   * is sent by one flush at a time; a slow or hung one (bounded by `callTimeoutMs`) holds up
+   * only the flush that sent it, never later flushes or other calls.
    */
-  flush(): Promise<FlushReport> {
-    const run = this.#flushing.then(() => this.#flushOnce());
-    this.#flushing = run.catch(() => undefined);
-    return run;
+  async flush(): Promise<FlushReport> {
+    try {
+      return await this.#flushOnce();
+    } catch (thrown) {
+      this.#reportError(thrown, "flush");
+      return { requests: [], stillPending: this.#outbox.pendingCount, refused: [] };
+    }
   }
 
   async #flushOnce(): Promise<FlushReport> {
@@ -261,22 +345,37 @@ export class KeyWithholding {
     const tried = new Set<string>();
     for (;;) {
       this.#outbox.pack();
-      const due = this.#outbox.pending().filter((request) => !tried.has(request.txnId));
+      const due = this.#outbox.due().filter((request) => !tried.has(request.txnId));
       if (due.length === 0) break;
       for (const request of due) {
         tried.add(request.txnId);
-        if (request.attempts > 0 && !this.#stillWanted(request.messages)) {
-          this.#outbox.remove(request.txnId);
-          continue;
-        }
-        request.attempts += 1;
-        const sent = await safeSendToDevice(this.#transport, toSendRequest(request));
-        const outcome = sent.ok ? "sent" : "failed";
-        report.push({ ...pick(request), outcome });
-        await this.#settle(request.txnId, request.messages, sent.ok);
+        // Claimed now, before any await, so a concurrent flush leaves these to us.
+        request.inFlight = true;
       }
+      await runPool(due, this.#maxConcurrentRequests, (request) => this.#send(request, report));
     }
-    return { requests: report, stillPending: this.#outbox.pending().length };
+    return { requests: report, stillPending: this.#outbox.pendingCount, refused: [] };
+  }
+
+  async #send(request: OutboxRequest, report: FlushReport["requests"][number][]): Promise<void> {
+    if (request.attempts > 0 && !this.#stillWanted(request.messages)) {
+      this.#outbox.remove(request.txnId);
+      return;
+    }
+    request.attempts += 1;
+    let sent: boolean;
+    try {
+      const result = await safeSendToDevice(
+        this.#transport,
+        toSendRequest(request),
+        this.#callTimeoutMs,
+      );
+      sent = result.ok;
+    } finally {
+      request.inFlight = false;
+    }
+    report.push({ ...pick(request), outcome: sent ? "sent" : "failed" });
+    await this.#settle(request.txnId, request.messages, sent);
   }
 
   /**
@@ -311,7 +410,75 @@ export class KeyWithholding {
       );
     }
   }
+
+  /** An entry's device, unless the entry was refused or names our own device. */
+  #accept<T>(
+    entry: Entry<T>,
+    deviceOf: (value: T) => PeerDevice,
+    refused: Refusal[],
+  ): PeerDevice | undefined {
+    if (!entry.ok) {
+      refused.push({
+        reason: "invalidArgument",
+        index: entry.index,
+        path: entry.path,
+        detail: entry.detail,
+      });
+      return undefined;
+    }
+    const device = deviceOf(entry.value);
+    const own = this.#olm.ownDevice;
+    const isOwn =
+      device.userId === own.userId &&
+      (device.deviceId === own.deviceId || device.curve25519 === own.curve25519);
+    if (isOwn) {
+      refused.push({
+        reason: "ownDevice",
+        index: entry.index,
+        path: [],
+        detail: "this is our own device",
+      });
+      return undefined;
+    }
+    return device;
+  }
+
+  async #safely(run: () => Promise<FlushReport>): Promise<FlushReport> {
+    try {
+      return await run();
+    } catch (thrown) {
+      this.#reportError(thrown, "coordinator");
+      return { requests: [], stillPending: this.#outbox.pendingCount, refused: [] };
+    }
+  }
+
+  #refusedCall(read: {
+    readonly path: readonly (string | number)[];
+    readonly detail: string;
+  }): FlushReport {
+    return { requests: [], stillPending: this.#outbox.pendingCount, refused: [refusalOf(read)] };
+  }
+
+  #reportError(thrown: unknown, where: string): void {
+    try {
+      this.#hooks.onHookError?.(thrown, where);
+    } catch {
+      // Nowhere left to report to.
+    }
+  }
 }
+
+const refusalOf = (read: {
+  readonly path: readonly (string | number)[];
+  readonly detail: string;
+}): Refusal => ({
+  reason: "invalidArgument",
+  path: read.path,
+  detail: read.detail,
+});
+
+const withRefused = (report: FlushReport, refused: readonly Refusal[]): FlushReport =>
+  refused.length === 0 ? report : { ...report, refused };
 
 const pick = (request: { txnId: string; eventType: string; messages: readonly unknown[] }) => ({
   txnId: request.txnId,

@@ -10,14 +10,18 @@ import type { OlmFailure } from "../olm/olmBackend.js";
 
 export type PeerLeaves = ReturnType<typeof peerLeaves>;
 
-/** Calls from the library to the client. Each may be async; a throw is reported, never raised. */
+/**
+ * Calls from the library to the client. Each may be async and may return anything (the value is
+ * ignored); a throw, a rejection or a hang past `callTimeoutMs` goes to onHookError, never
+ * further. Times are wall-clock ms.
+ */
 export interface KeyWithholdingHooks {
   /** A device we could not reach is reachable again: re-share what was withheld since then. */
   onPeerReachable?(event: {
     readonly device: PeerDevice;
     readonly unreachableSince: number;
     readonly at: number;
-  }): void | Promise<void>;
+  }): unknown;
   /** We answered a device's m.no_olm with an m.dummy: now request the keys it could not send. */
   onRepliedToNotice?(event: {
     readonly device: PeerDevice;
@@ -25,15 +29,16 @@ export interface KeyWithholdingHooks {
     /** The notice explains undecryptable messages this device sent before this time. */
     readonly noticeReceivedAt: number | null;
     readonly at: number;
-  }): void | Promise<void>;
+  }): unknown;
   /** A peer machine changed state (for logs and timelines). */
   onPeerStateChange?(event: {
     readonly device: PeerDevice;
     readonly event: PeerEvent;
     readonly from: PeerLeaves;
     readonly to: PeerLeaves;
-  }): void;
-  onHookError?(error: unknown, hook: string): void;
+  }): unknown;
+  /** A hook failed, or an edge (the store) threw: `hook` names which. */
+  onHookError?(error: unknown, hook: string): unknown;
 }
 
 /** The crypto layer's report of one attempt to have an Olm session with a device. */
@@ -42,12 +47,30 @@ export interface ShareOutcome {
   readonly outcome: "established" | "failed";
 }
 
-export interface EstablishOutcome {
-  readonly device: PeerDevice;
-  readonly outcome: "existing" | "established" | "failed";
-  /** Why it failed: no key returned, server unreachable, bad key signature, … */
-  readonly detail?: string;
+/** Why an argument (or one entry of a list argument) was refused; nothing was done with it. */
+export type RefusalReason =
+  /** Not of the documented shape (see `path` and `detail`). */
+  | "invalidArgument"
+  /** It names our own device: we never claim our own keys or notify ourselves. */
+  | "ownDevice";
+
+export interface Refusal {
+  readonly reason: RefusalReason;
+  /** The entry's index in a list argument; absent when the whole argument was refused. */
+  readonly index?: number;
+  readonly path: readonly (string | number)[];
+  readonly detail: string;
 }
+
+export type EstablishOutcome =
+  | { readonly outcome: "existing" | "established"; readonly device: PeerDevice }
+  | {
+      readonly outcome: "failed";
+      readonly device: PeerDevice;
+      /** Why: no key returned, server unreachable, bad key signature, … */
+      readonly detail: string;
+    }
+  | ({ readonly outcome: "refused" } & Refusal);
 
 /** A per-session notice the client asks us to send. */
 export interface SessionWithheldRequest {
@@ -67,13 +90,24 @@ export interface FlushReport {
   }[];
   /** Requests still waiting for a retry after this flush. */
   readonly stillPending: number;
+  /** Arguments of the call that were refused (and not acted on). */
+  readonly refused: readonly Refusal[];
 }
 
 export type IncomingRejectionReason =
   /** Not a well-formed event of its type (see `rejection`). */
   | "malformedEvent"
-  /** The event's `sender` has no device with the claimed `sender_key`: a forgery, or stale lists. */
+  /** The event's `sender` has no device with the claimed `sender_key`: a forgery, or a stale list. */
   | "senderDoesNotOwnKey"
+  /**
+   * The client has no device list for the event's `sender`: refresh it (/keys/query), then feed
+   * the event again. Not evidence of a forgery.
+   */
+  | "unknownSender"
+  /** The event claims to come from our own device (only a hostile homeserver can make one). */
+  | "ownDevice"
+  /** The device list threw or answered with something that is not a device. */
+  | "deviceListFailed"
   /** `from_device` names another device than the one owning `sender_key`. */
   | "fromDeviceMismatch"
   /** An Olm message that did not decrypt or whose payload did not check out. */
@@ -112,9 +146,14 @@ export interface UndecryptableQuery {
   readonly originServerTs: number;
 }
 
-export interface UndecryptableExplanation {
-  readonly code: string;
-  readonly reason: string | undefined;
-  /** Where the explanation comes from. */
-  readonly source: "sessionNotice" | "noOlmNotice";
-}
+export type UndecryptableExplanation =
+  | {
+      readonly kind: "explained";
+      readonly code: string;
+      readonly reason: string | undefined;
+      /** Where the explanation comes from. */
+      readonly source: "sessionNotice" | "noOlmNotice";
+    }
+  /** No withheld notice we hold explains it. */
+  | { readonly kind: "unexplained" }
+  | ({ readonly kind: "refused" } & Refusal);

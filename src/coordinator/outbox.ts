@@ -29,6 +29,8 @@ export interface OutboxRequest {
   readonly eventType: string;
   readonly messages: readonly OutboxMessage[];
   attempts: number;
+  /** Being sent by some flush: no other flush touches it until that send has an outcome. */
+  inFlight: boolean;
 }
 
 /**
@@ -39,6 +41,8 @@ export interface OutboxRequest {
 export class Outbox {
   #queued: OutboxMessage[] = [];
   readonly #requests = new Map<string, OutboxRequest>();
+
+  #fallbackIds = 0;
 
   constructor(
     private readonly maxMessagesPerRequest: number,
@@ -56,6 +60,15 @@ export class Outbox {
     return before - this.#queued.length;
   }
 
+  /** Whether a message the predicate picks is queued or in a request not yet acknowledged. */
+  holds(picks: (origin: OutboxOrigin) => boolean): boolean {
+    if (this.#queued.some((message) => picks(message.origin))) return true;
+    for (const request of this.#requests.values()) {
+      if (request.messages.some((message) => picks(message.origin))) return true;
+    }
+    return false;
+  }
+
   /** Packs every queued message into requests, by event type. */
   pack(): void {
     while (this.#queued.length > 0) {
@@ -69,8 +82,14 @@ export class Outbox {
       for (const [eventType, messages] of byType) {
         const packing = packRequests(messages, this.maxMessagesPerRequest);
         for (const request of packing.requests) {
-          const txnId = this.newTxnId();
-          this.#requests.set(txnId, { txnId, eventType, messages: request, attempts: 0 });
+          const txnId = this.#freshTxnId();
+          this.#requests.set(txnId, {
+            txnId,
+            eventType,
+            messages: request,
+            attempts: 0,
+            inFlight: false,
+          });
         }
         deferred.push(...packing.deferred);
       }
@@ -83,6 +102,31 @@ export class Outbox {
     return [...this.#requests.values()];
   }
 
+  /** Pending requests no flush is sending right now. */
+  due(): OutboxRequest[] {
+    return this.pending().filter((request) => !request.inFlight);
+  }
+
+  get pendingCount(): number {
+    return this.#requests.size;
+  }
+
+  /**
+   * The client's txnId source is untrusted too: an id that is not a fresh, sane string would make
+   * the server drop a request as a duplicate (a lost notice), so it is replaced by one of ours.
+   */
+  #freshTxnId(): string {
+    let id: unknown;
+    try {
+      id = this.newTxnId();
+    } catch {
+      id = undefined;
+    }
+    if (typeof id === "string" && TXN_ID.test(id) && !this.#requests.has(id)) return id;
+    this.#fallbackIds += 1;
+    return `mkw.${randomHex(16)}.${this.#fallbackIds}`;
+  }
+
   remove(txnId: string): void {
     this.#requests.delete(txnId);
   }
@@ -90,6 +134,16 @@ export class Outbox {
   get queuedCount(): number {
     return this.#queued.length;
   }
+}
+
+// The txnId is a URL path segment: keep it to unreserved characters.
+const TXN_ID = /^[A-Za-z0-9._~-]{1,255}$/;
+
+/** Random hex from `getRandomValues`, which (unlike `randomUUID`) exists outside secure contexts. */
+export function randomHex(bytes: number): string {
+  const buffer = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(buffer);
+  return Array.from(buffer, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** The wire form of a request. */

@@ -1,52 +1,84 @@
 import { type PeerDevice, type PeerKey, peerKeyOf } from "../devices/peerDevice.js";
-import { buildNoOlmNotice } from "../events/buildNotice.js";
+import type { JsonObject } from "../events/json.js";
 import type { PeerCommand } from "../machine/peerCommands.js";
 import type { PeerEvent } from "../machine/peerEvents.js";
-import { initialPeerSnapshot, type PeerSnapshot, peerLeaves } from "../machine/peerSnapshot.js";
+import {
+  initialPeerSnapshot,
+  type PeerSnapshot,
+  peerLeaves,
+  restorePeerSnapshot,
+} from "../machine/peerSnapshot.js";
 import { type StepResult, stepPeer } from "../machine/stepPeer.js";
-import type { OlmBackend } from "../olm/olmBackend.js";
 import type { PeerStore } from "../store/peerStore.js";
 import { parseKeysClaimResponse } from "../transport/keysClaimResponse.js";
 import type { Transport } from "../transport/transport.js";
 import { callHook } from "./callHook.js";
+import type { GuardedOlm } from "./guardedOlm.js";
 import type { KeyWithholdingHooks, ReplyOutcome } from "./keyWithholdingTypes.js";
 import type { Outbox } from "./outbox.js";
+import type { ProtocolClock } from "./protocolClock.js";
 import { safeClaimKeys } from "./safeTransport.js";
 
 const WITHHELD = "m.room_key.withheld";
 const ENCRYPTED = "m.room.encrypted";
 
 export interface PeerDriverParts {
-  readonly olm: OlmBackend;
+  readonly olm: GuardedOlm;
   readonly transport: Transport;
   readonly store: PeerStore;
   readonly outbox: Outbox;
   readonly hooks: KeyWithholdingHooks;
-  readonly clock: () => number;
-  readonly noOlmReason: string | undefined;
+  readonly clock: ProtocolClock;
+  /** Every m.no_olm we send is this same content: it names no room, session or recipient. */
+  readonly noOlmContent: JsonObject;
+  readonly callTimeoutMs: number;
 }
 
 /**
  * The imperative shell around the pure machine: steps a peer's machine, saves the snapshot, and
  * carries out the commands, feeding their outcomes back as events. Everything the protocol
- * decides is decided by `stepPeer`; this only does what it is told.
+ * decides is decided by `stepPeer`; this only does what it is told, and every command it starts
+ * ends in an outcome event, whatever the edges do.
  */
 export class PeerDriver {
-  /** Devices seen in this process, so acks for queued messages can be routed to their peer. */
+  /** Devices touched in this process: acks are routed by them, and the rest get RESUMED first. */
   readonly #devices = new Map<PeerKey, PeerDevice>();
 
   constructor(private readonly parts: PeerDriverParts) {}
 
   now(): number {
-    return this.parts.clock();
+    return this.parts.clock.now();
   }
 
+  /** The stored snapshot; anything unreadable in the store counts as a fresh peer. */
   snapshot(device: PeerDevice): PeerSnapshot {
-    return this.parts.store.get(peerKeyOf(device)) ?? initialPeerSnapshot;
+    let stored: unknown;
+    try {
+      stored = this.parts.store.get(peerKeyOf(device));
+    } catch (thrown) {
+      this.#reportError(thrown, "store.get");
+      return initialPeerSnapshot;
+    }
+    if (stored === undefined) return initialPeerSnapshot;
+    const restored = restorePeerSnapshot(
+      typeof stored === "object" && stored !== null ? { ...stored, v: 1 } : stored,
+    );
+    if (!restored.ok) {
+      this.#reportError(new Error(`stored snapshot refused: ${restored.detail}`), "store.get");
+      return initialPeerSnapshot;
+    }
+    return restored.value;
   }
 
   deviceFor(key: PeerKey): PeerDevice | undefined {
     return this.#devices.get(key);
+  }
+
+  /** Tells the machine about a session the backend has and the machine does not know of. */
+  async syncSession(device: PeerDevice): Promise<void> {
+    if (!this.parts.olm.hasSession(device)) return;
+    if (peerLeaves(this.snapshot(device).value).olm === "established") return;
+    await this.drive(device, { type: "SESSION_ESTABLISHED", at: this.now(), origin: "existing" });
   }
 
   /**
@@ -55,11 +87,23 @@ export class PeerDriver {
    */
   async drive(device: PeerDevice, event: PeerEvent): Promise<Driven> {
     const key = peerKeyOf(device);
-    this.#devices.set(key, device);
+    if (!this.#devices.has(key)) {
+      this.#devices.set(key, device);
+      // First touch in this process: whatever the stored state had in flight is not any more.
+      if (hasWorkInFlight(this.snapshot(device))) {
+        await this.drive(device, { type: "RESUMED", at: event.at });
+      }
+    }
     const before = this.snapshot(device);
     const step = stepPeer(before, event);
     if (step.kind !== "applied") return { step, reply: "none" };
-    this.parts.store.set(key, step.snapshot);
+    try {
+      this.parts.store.set(key, step.snapshot);
+    } catch (thrown) {
+      // Unsaved, the step did not happen: carrying out its commands would repeat them later.
+      this.#reportError(thrown, "store.set");
+      return { step: { kind: "ignored", snapshot: before }, reply: "none" };
+    }
     this.#reportStateChange(device, event, before, step.snapshot);
     let reply: ReplyOutcome = "none";
     for (const command of step.commands) {
@@ -80,31 +124,37 @@ export class PeerDriver {
     if (from.olm === to.olm && from.reply === to.reply) return;
     try {
       this.parts.hooks.onPeerStateChange?.({ device, event, from, to });
-    } catch (error) {
-      this.parts.hooks.onHookError?.(error, "onPeerStateChange");
+    } catch (thrown) {
+      this.#reportError(thrown, "onPeerStateChange");
+    }
+  }
+
+  #reportError(thrown: unknown, where: string): void {
+    try {
+      this.parts.hooks.onHookError?.(thrown, where);
+    } catch {
+      // A failing error reporter has nowhere left to report to.
     }
   }
 
   /** Carries out one command; for a reply, says how it ended. */
   async #carryOut(device: PeerDevice, command: PeerCommand): Promise<ReplyOutcome | undefined> {
-    const { outbox, hooks, olm } = this.parts;
+    const { outbox, hooks, clock, callTimeoutMs } = this.parts;
     const peer = peerKeyOf(device);
     switch (command.type) {
       case "sendNoOlm":
-        outbox.enqueue({
-          userId: device.userId,
-          deviceId: device.deviceId,
-          eventType: WITHHELD,
-          content: buildNoOlmNotice({
-            senderKey: olm.ownDevice.curve25519,
-            fromDevice: olm.ownDevice.deviceId,
-            ...(this.parts.noOlmReason === undefined ? {} : { reason: this.parts.noOlmReason }),
-          }),
-          origin: { kind: "noOlm", peer, noticeId: command.noticeId },
-        });
+        this.#queueNoOlm(device, command.noticeId);
         return;
       case "retryNoOlm":
-        // The request holding this notice stays in the outbox and goes again on the next flush.
+        // A failed request stays in the outbox and goes again on the next flush; after a restart
+        // the notice may be nowhere, so it is queued again under the same id.
+        if (
+          !outbox.holds(
+            (o) => o.kind === "noOlm" && o.peer === peer && o.noticeId === command.noticeId,
+          )
+        ) {
+          this.#queueNoOlm(device, command.noticeId);
+        }
         return;
       case "withdrawNoOlm":
         outbox.withdraw(
@@ -112,66 +162,116 @@ export class PeerDriver {
         );
         return;
       case "reportPeerReachable":
-        await callHook(hooks, "onPeerReachable", () =>
+        await callHook(hooks, "onPeerReachable", callTimeoutMs, () =>
           hooks.onPeerReachable?.({
             device,
-            unreachableSince: command.unreachableSince,
-            at: this.now(),
+            unreachableSince: clock.toWall(command.unreachableSince),
+            at: clock.wall(),
           }),
         );
         return;
       case "claimKeyAndSendDummy":
-        return (await this.#replyWithNewSession(device, command.replyId)) ? "newSession" : "failed";
+        return this.#reply(device, command.replyId, "newSession", () =>
+          this.#replyWithNewSession(device),
+        );
       case "sendDummy":
-        return (await this.#sendDummy(device, command.replyId)) ? "existingSession" : "failed";
-      case "reportRepliedToNotice":
-        await callHook(hooks, "onRepliedToNotice", () =>
+        return this.#reply(device, command.replyId, "existingSession", () =>
+          this.#encryptDummy(device),
+        );
+      case "reportRepliedToNotice": {
+        const noticeAt = this.snapshot(device).context.lastNoticeReceivedAt;
+        await callHook(hooks, "onRepliedToNotice", callTimeoutMs, () =>
           hooks.onRepliedToNotice?.({
             device,
             newSession: command.newSession,
-            noticeReceivedAt: this.snapshot(device).context.lastNoticeReceivedAt,
-            at: this.now(),
+            noticeReceivedAt: noticeAt === null ? null : clock.toWall(noticeAt),
+            at: clock.wall(),
           }),
         );
         return;
+      }
     }
   }
 
-  /** R1 without a session: claim one key, verify and use it, then send m.dummy over it. */
-  async #replyWithNewSession(device: PeerDevice, replyId: number): Promise<boolean> {
-    const { transport, olm } = this.parts;
-    const response = await safeClaimKeys(transport, {
-      one_time_keys: { [device.userId]: { [device.deviceId]: "signed_curve25519" } },
-      timeout: 10_000,
+  #queueNoOlm(device: PeerDevice, noticeId: number): void {
+    this.parts.outbox.enqueue({
+      userId: device.userId,
+      deviceId: device.deviceId,
+      eventType: WITHHELD,
+      content: this.parts.noOlmContent,
+      origin: { kind: "noOlm", peer: peerKeyOf(device), noticeId },
     });
-    const claimed = response.ok ? parseKeysClaimResponse(response.value) : response;
-    const key = claimed.ok ? claimed.value.keyFor(device.userId, device.deviceId) : undefined;
-    // R3: no key, or a key that does not verify: no m.dummy and no m.no_olm back.
-    if (key === undefined || !olm.createOutboundSession(device, key).ok) {
-      await this.drive(device, { type: "REPLY_FAILED", at: this.now(), replyId });
-      return false;
-    }
-    return this.#sendDummy(device, replyId);
   }
 
-  /** Encrypts m.dummy over the device's session and queues it; the outbox delivers it. */
-  async #sendDummy(device: PeerDevice, replyId: number): Promise<boolean> {
-    const encrypted = this.parts.olm.encrypt(device, "m.dummy", {});
-    if (!encrypted.ok) {
-      await this.drive(device, { type: "REPLY_FAILED", at: this.now(), replyId });
-      return false;
+  /**
+   * Runs a reply's work and always answers the machine with REPLY_SUCCEEDED or REPLY_FAILED,
+   * whatever the work does (fails, throws): a reply can never be left in flight.
+   */
+  async #reply(
+    device: PeerDevice,
+    replyId: number,
+    kind: "newSession" | "existingSession",
+    work: () => Promise<ReplyWork> | ReplyWork,
+  ): Promise<ReplyOutcome> {
+    let done: ReplyWork;
+    try {
+      done = await work();
+    } catch (thrown) {
+      this.#reportError(thrown, "reply");
+      done = { ok: false };
     }
+    if (done.ok) this.#queueDummyMessage(device, replyId, done.content);
+    const at = this.now();
+    await this.drive(
+      device,
+      done.ok ? { type: "REPLY_SUCCEEDED", at, replyId } : { type: "REPLY_FAILED", at, replyId },
+    );
+    return done.ok ? kind : "failed";
+  }
+
+  /** R1 without a session: claim one key, verify and use it, then encrypt m.dummy over it. */
+  async #replyWithNewSession(device: PeerDevice): Promise<ReplyWork> {
+    const { transport, olm, callTimeoutMs } = this.parts;
+    // A session may exist already (restored, or made by a share meanwhile): R1 says use it.
+    if (!olm.hasSession(device)) {
+      const response = await safeClaimKeys(
+        transport,
+        {
+          one_time_keys: { [device.userId]: { [device.deviceId]: "signed_curve25519" } },
+          timeout: 10_000,
+        },
+        callTimeoutMs,
+      );
+      const claimed = response.ok ? parseKeysClaimResponse(response.value) : response;
+      const key = claimed.ok ? claimed.value.keyFor(device.userId, device.deviceId) : undefined;
+      // R3: no key, or a key that does not verify: no m.dummy and no m.no_olm back.
+      if (key === undefined || !olm.createOutboundSession(device, key).ok) return { ok: false };
+    }
+    return this.#encryptDummy(device);
+  }
+
+  #encryptDummy(device: PeerDevice): ReplyWork {
+    const encrypted = this.parts.olm.encrypt(device, "m.dummy", {});
+    return encrypted.ok ? { ok: true, content: encrypted.value } : { ok: false };
+  }
+
+  #queueDummyMessage(device: PeerDevice, replyId: number, content: JsonObject): void {
     this.parts.outbox.enqueue({
       userId: device.userId,
       deviceId: device.deviceId,
       eventType: ENCRYPTED,
-      content: encrypted.value,
+      content,
       origin: { kind: "dummy", peer: peerKeyOf(device), replyId },
     });
-    await this.drive(device, { type: "REPLY_SUCCEEDED", at: this.now(), replyId });
-    return true;
   }
 }
+
+function hasWorkInFlight(snapshot: PeerSnapshot): boolean {
+  const { olm, reply } = peerLeaves(snapshot.value);
+  return olm === "noticePending" || reply === "newSession" || reply === "existingSession";
+}
+
+type ReplyWork = { readonly ok: true; readonly content: JsonObject } | { readonly ok: false };
 
 export interface Driven {
   readonly step: StepResult;

@@ -1,33 +1,37 @@
+import { settleWithin } from "../edges/settleWithin.js";
 import type { JsonValue } from "../events/json.js";
-import type { Result } from "../result.js";
+import { ok, type Result } from "../result.js";
 import type {
   KeysClaimRequest,
   SendToDeviceRequest,
   Transport,
-  TransportFailure,
+  TransportCallFailure,
 } from "../transport/transport.js";
+import { readTransportResult } from "../transport/transportResult.js";
 
-// A transport is the client's code: a throw or a rejected promise is just another failure.
-async function guarded<T>(
-  name: string,
-  call: () => Promise<Result<T, TransportFailure>>,
-): Promise<Result<T, TransportFailure>> {
-  try {
-    return await call();
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.slice(0, 200) : typeof error;
-    return { ok: false, reason: "unreachable", detail: `${name} threw: ${detail}` };
-  }
+// A transport is the client's code: a throw, a rejection, garbage or a hang is just a failure.
+async function guarded(
+  name: "sendToDevice" | "claimKeys",
+  timeoutMs: number,
+  call: () => unknown,
+): Promise<Result<JsonValue | undefined, TransportCallFailure>> {
+  const settled = await settleWithin(name, timeoutMs, call);
+  if (!settled.settled) return { ok: false, reason: settled.fault, detail: settled.detail };
+  return readTransportResult(name, settled.value);
 }
 
-export const safeSendToDevice = (
+export async function safeSendToDevice(
   transport: Transport,
   request: SendToDeviceRequest,
-): Promise<Result<void, TransportFailure>> =>
-  guarded("sendToDevice", () => transport.sendToDevice(request));
+  timeoutMs: number,
+): Promise<Result<void, TransportCallFailure>> {
+  const result = await guarded("sendToDevice", timeoutMs, () => transport.sendToDevice(request));
+  return result.ok ? ok(undefined) : result;
+}
 
 export const safeClaimKeys = (
   transport: Transport,
   request: KeysClaimRequest,
-): Promise<Result<JsonValue, TransportFailure>> =>
-  guarded("claimKeys", () => transport.claimKeys(request));
+  timeoutMs: number,
+): Promise<Result<JsonValue | undefined, TransportCallFailure>> =>
+  guarded("claimKeys", timeoutMs, () => transport.claimKeys(request));

@@ -9,6 +9,8 @@ import type { DeviceDirectory, PeerDevice } from "./peerDevice.js";
 export class DeviceList implements DeviceDirectory {
   readonly #byId = new Map<string, PeerDevice>();
   readonly #byCurve = new Map<string, PeerDevice>();
+  readonly #deviceCounts = new Map<UserId, number>();
+  readonly #tracked = new Set<UserId>();
 
   constructor(devices: Iterable<PeerDevice> = []) {
     for (const device of devices) this.set(device);
@@ -18,6 +20,23 @@ export class DeviceList implements DeviceDirectory {
     this.remove(device.userId, device.deviceId);
     this.#byId.set(idKey(device.userId, device.deviceId), device);
     this.#byCurve.set(curveKey(device.userId, device.curve25519), device);
+    this.#deviceCounts.set(device.userId, (this.#deviceCounts.get(device.userId) ?? 0) + 1);
+  }
+
+  /** Marks a user's device list as loaded even when it holds no device (a user with none). */
+  track(userId: UserId): void {
+    this.#tracked.add(userId);
+  }
+
+  /** Stops tracking a user: their devices go, and their notices become `unknownSender`. */
+  forgetUser(userId: UserId): void {
+    for (const device of this.devicesOf(userId)) this.remove(userId, device.deviceId);
+    this.#tracked.delete(userId);
+  }
+
+  /** A user is known once the list holds one of their devices, or `track` was called. */
+  knowsUser(userId: UserId): boolean {
+    return this.#tracked.has(userId) || (this.#deviceCounts.get(userId) ?? 0) > 0;
   }
 
   remove(userId: UserId, deviceId: DeviceId): void {
@@ -25,6 +44,11 @@ export class DeviceList implements DeviceDirectory {
     if (old === undefined) return;
     this.#byId.delete(idKey(userId, deviceId));
     this.#byCurve.delete(curveKey(userId, old.curve25519));
+    const left = (this.#deviceCounts.get(userId) ?? 1) - 1;
+    if (left > 0) this.#deviceCounts.set(userId, left);
+    else this.#deviceCounts.delete(userId);
+    // Emptied, not forgotten: the list is still loaded for this user.
+    this.#tracked.add(userId);
   }
 
   findDevice(userId: UserId, deviceId: DeviceId): PeerDevice | undefined {

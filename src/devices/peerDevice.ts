@@ -17,11 +17,19 @@ export interface PeerDevice {
   readonly ed25519: Ed25519PublicKey;
 }
 
-/** The client's device list, which decides who owns which key. */
+/**
+ * The client's device list, which decides who owns which key. Its answers are checked like any
+ * input: a throw, or an answer that is not a device of the asked user and key, owns nothing.
+ */
 export interface DeviceDirectory {
   findDevice(userId: UserId, deviceId: DeviceId): PeerDevice | undefined;
   /** The device of `userId` whose identity key is `curve25519`, if that user has one. */
   findByCurve25519(userId: UserId, curve25519: Curve25519PublicKey): PeerDevice | undefined;
+  /**
+   * Whether the client has this user's device list at all. A notice from a user it does not is
+   * refused as `unknownSender` (refresh the list, then feed the event again), not as a forgery.
+   */
+  knowsUser(userId: UserId): boolean;
 }
 
 declare const peerKeyBrand: unique symbol;

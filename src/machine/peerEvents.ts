@@ -1,4 +1,6 @@
+import { describeThrown } from "../edges/describeThrown.js";
 import type { Result } from "../result.js";
+import { MAX_PEER_ID } from "./timing.js";
 
 /** Where an established Olm session came from; each ends a failure episode. */
 export type SessionOrigin = "outbound" | "inbound" | "existing";
@@ -21,12 +23,19 @@ export type PeerEvent =
   /** The reply's m.dummy was encrypted and handed to the transport. */
   | { readonly type: "REPLY_SUCCEEDED"; readonly at: number; readonly replyId: number }
   /** The reply failed (for a new session: no usable one-time key could be claimed). */
-  | { readonly type: "REPLY_FAILED"; readonly at: number; readonly replyId: number };
+  | { readonly type: "REPLY_FAILED"; readonly at: number; readonly replyId: number }
+  /**
+   * The shell (re)started over this stored state: nothing it commanded before is in flight any
+   * more, so a reply in progress starts again and a pending notice is made sure of.
+   */
+  | { readonly type: "RESUMED"; readonly at: number };
 
 export type PeerEventType = PeerEvent["type"];
 
 export type PeerEventRejectionReason =
   | "notAnObject"
+  /** Reading the value threw (a throwing getter, a revoked Proxy). */
+  | "unreadable"
   | "unknownType"
   | "invalidTime"
   | "invalidId"
@@ -53,17 +62,27 @@ const EVENT_TYPES: readonly string[] = [
   "NOTICE_RECEIVED",
   "REPLY_SUCCEEDED",
   "REPLY_FAILED",
+  "RESUMED",
 ] satisfies PeerEventType[];
 
 const ORIGINS: readonly string[] = ["outbound", "inbound", "existing"] satisfies SessionOrigin[];
 
-const isId = (value: unknown): value is number => Number.isSafeInteger(value) && Number(value) >= 0;
+const isId = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && Number(value) >= 0 && Number(value) <= MAX_PEER_ID;
 
 /**
  * Checks an event from the shell (or from storage, or a fuzzer) and rebuilds it by shape, so
  * the machine only ever sees well-formed events and no stray fields.
  */
 export function parsePeerEvent(input: unknown): Parsed {
+  try {
+    return parseFields(input);
+  } catch (thrown) {
+    return reject("unreadable", `reading the event threw ${describeThrown(thrown, 80)}`);
+  }
+}
+
+function parseFields(input: unknown): Parsed {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return reject("notAnObject", `expected an event object, got ${describe(input)}`);
   }
@@ -79,6 +98,7 @@ export function parsePeerEvent(input: unknown): Parsed {
   switch (type) {
     case "ESTABLISH_FAILED":
     case "NOTICE_RECEIVED":
+    case "RESUMED":
       return { ok: true, value: { type, at } };
     case "SESSION_ESTABLISHED": {
       const origin = fields.origin;
@@ -90,13 +110,15 @@ export function parsePeerEvent(input: unknown): Parsed {
     case "NOTICE_SENT":
     case "NOTICE_SEND_FAILED": {
       const noticeId = fields.noticeId;
-      if (!isId(noticeId)) return reject("invalidId", `"noticeId" must be a non-negative integer`);
+      if (!isId(noticeId))
+        return reject("invalidId", `"noticeId" must be an integer from 0 to ${MAX_PEER_ID}`);
       return { ok: true, value: { type, at, noticeId } };
     }
     case "REPLY_SUCCEEDED":
     case "REPLY_FAILED": {
       const replyId = fields.replyId;
-      if (!isId(replyId)) return reject("invalidId", `"replyId" must be a non-negative integer`);
+      if (!isId(replyId))
+        return reject("invalidId", `"replyId" must be an integer from 0 to ${MAX_PEER_ID}`);
       return { ok: true, value: { type, at, replyId } };
     }
     default:

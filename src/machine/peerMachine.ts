@@ -5,6 +5,7 @@ import {
   claimBackoffMs,
   hasWaited,
   MAX_COUNTED_CLAIM_FAILURES,
+  nextPeerId,
   REPLY_INTERVAL_MS,
   reanchor,
 } from "./timing.js";
@@ -77,16 +78,18 @@ export const peerMachine = setup({
     reportRepliedToNotice: command<{ newSession: boolean }>(),
 
     startEpisode: assign(({ context, event }) => ({
-      noticeId: context.noticeId + 1,
+      noticeId: nextPeerId(context.noticeId),
       unreachableSince: event.at,
     })),
     endEpisode: assign({ unreachableSince: null }),
+    // The latest reading, not the largest: one reading from a clock that ran ahead must not
+    // explain the device's later messages for as long as the clock was wrong.
     recordNotice: assign(({ context, event }) => ({
-      lastNoticeReceivedAt: Math.max(context.lastNoticeReceivedAt ?? event.at, event.at),
+      lastNoticeReceivedAt: event.at,
       lastReplyAt: reanchor(context.lastReplyAt, event.at),
       claimFailedAt: reanchor(context.claimFailedAt, event.at),
     })),
-    startReply: assign(({ context }) => ({ replyId: context.replyId + 1 })),
+    startReply: assign(({ context }) => ({ replyId: nextPeerId(context.replyId) })),
     recordReply: assign(({ event }) => ({
       lastReplyAt: event.at,
       claimFailures: 0,
@@ -137,6 +140,8 @@ export const peerMachine = setup({
           states: {
             noticePending: {
               on: {
+                // After a restart the notice must still be on its way (queued or re-sent).
+                RESUMED: { actions: { type: "retryNoOlm", params: currentNotice } },
                 // N3: delivered only once the transport acknowledges it.
                 NOTICE_SENT: { guard: "isCurrentNotice", target: "noticeDelivered" },
                 NOTICE_SEND_FAILED: {
@@ -192,6 +197,11 @@ export const peerMachine = setup({
           states: {
             newSession: {
               on: {
+                // After a restart nothing is in flight: start the reply again (a fresh id, so a
+                // late outcome of the old attempt is stale). The hour starts only on success.
+                RESUMED: {
+                  actions: ["startReply", { type: "claimKeyAndSendDummy", params: currentReply }],
+                },
                 REPLY_SUCCEEDED: {
                   guard: "isCurrentReply",
                   target: "#peer.reply.idle",
@@ -217,6 +227,7 @@ export const peerMachine = setup({
             },
             existingSession: {
               on: {
+                RESUMED: { actions: ["startReply", { type: "sendDummy", params: currentReply }] },
                 REPLY_SUCCEEDED: {
                   guard: "isCurrentReply",
                   target: "#peer.reply.idle",

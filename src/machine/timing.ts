@@ -31,3 +31,13 @@ export function hasWaited(anchor: number, at: number, waitMs: number): boolean {
 export function reanchor(anchor: number | null, at: number): number | null {
   return anchor !== null && at < anchor ? at : anchor;
 }
+
+/**
+ * Notice and reply ids wrap within 32 bits, so every id an event may carry has a successor the
+ * event parser accepts (an id at Number.MAX_SAFE_INTEGER would wedge a device), and a packed
+ * state can hold them in a Uint32Array. Only equality with the current id matters: an ack
+ * 4 billion episodes stale cannot exist.
+ */
+export const MAX_PEER_ID = 0xffff_ffff;
+
+export const nextPeerId = (id: number): number => (id >= MAX_PEER_ID ? 1 : id + 1);

@@ -18,6 +18,7 @@ export interface KeysClaimRequest {
   readonly timeout?: number;
 }
 
+/** What a transport may report. */
 export type TransportFailureReason =
   /** The homeserver could not be reached (or the request timed out). */
   | "unreachable"
@@ -25,14 +26,30 @@ export type TransportFailureReason =
   | "rejected"
   | "rateLimited";
 
+/** What the library reports when the transport itself misbehaved. */
+export type TransportFaultReason =
+  /** The transport threw or its promise rejected. */
+  | "threw"
+  /** The call did not settle within the library's `callTimeoutMs`. */
+  | "timedOut"
+  /** The transport resolved something that is not a result of the documented shape. */
+  | "malformedResult";
+
 export interface TransportFailure {
   readonly reason: TransportFailureReason;
   readonly detail: string;
 }
 
+/** How a transport call failed, as the library saw it. */
+export interface TransportCallFailure {
+  readonly reason: TransportFailureReason | TransportFaultReason;
+  readonly detail: string;
+}
+
 /**
- * The homeserver edge, in the Client-Server API's shapes. Failures are data; the library also
- * turns a thrown exception or a rejected promise into a failure, so a transport cannot crash it.
+ * The homeserver edge, in the Client-Server API's shapes. Failures are data. The library treats
+ * whatever a transport does as untrusted: a throw, a rejection, a result of the wrong shape or a
+ * call that never settles each become a failure, so a transport can neither crash nor stall it.
  */
 export interface Transport {
   sendToDevice(request: SendToDeviceRequest): Promise<Result<void, TransportFailure>>;

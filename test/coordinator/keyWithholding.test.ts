@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 const olmState = (w: World, of: string, peer: string) =>
-  peerLeaves(w.device(of).kw.peerState(w.device(peer).device).value).olm;
+  peerLeaves(w.device(of).stateOf(w.device(peer).device).value).olm;
 
 describe("sending notices over a failing transport (N3)", () => {
   it("a failed send is retried on the next flush with the same txnId, then delivered", async () => {
@@ -74,11 +74,13 @@ describe("sending notices over a failing transport (N3)", () => {
         throw new Error("boom");
       },
     };
-    const kw = createKeyWithholding({
+    const created = createKeyWithholding({
       olm: alice.olm,
       transport: throwing,
       devices: alice.directory,
     });
+    if (!created.ok) throw new Error(created.detail);
+    const kw = created.value;
     const [outcome] = await kw.establishSessions([bob.device]);
     expect(outcome).toMatchObject({ outcome: "failed", detail: expect.stringContaining("boom") });
     expect(kw.pendingRequests).toBe(1);
@@ -121,7 +123,7 @@ describe("explaining undecryptable events", () => {
       originServerTs,
     });
     const t0 = world.clock.now;
-    expect(bob.kw.explainUndecryptable(query("S1", t0))).toBeUndefined();
+    expect(bob.kw.explainUndecryptable(query("S1", t0))).toEqual({ kind: "unexplained" });
 
     // Carol answers a key request for S1 and S2 with m.unavailable.
     await carol.kw.withholdSessions(
@@ -141,6 +143,7 @@ describe("explaining undecryptable events", () => {
     ]);
     await bob.sync();
     expect(bob.kw.explainUndecryptable(query("S1", t0))).toEqual({
+      kind: "explained",
       code: "m.unverified",
       reason: expect.any(String),
       source: "sessionNotice",
@@ -182,7 +185,7 @@ describe("explaining undecryptable events", () => {
       sessionId: "S1" as SessionId,
       originServerTs: 0,
     };
-    expect(bob.kw.explainUndecryptable(query)).toBeUndefined();
+    expect(bob.kw.explainUndecryptable(query)).toEqual({ kind: "unexplained" });
   });
 });
 
@@ -201,7 +204,7 @@ describe("incoming events that must change nothing", () => {
       },
     });
     expect(result).toMatchObject({ kind: "rejected", reason: "fromDeviceMismatch" });
-    expect(bob.kw.peerState(alice.device)).toBe(initialPeerSnapshot);
+    expect(bob.stateOf(alice.device)).toBe(initialPeerSnapshot);
     expect(world.hs.claimsAnswered).toBe(0);
   });
 
@@ -265,7 +268,7 @@ describe("incoming events that must change nothing", () => {
         const before = { deliveries: w.hs.deliveries.length, claims: w.hs.claimsAnswered };
         const result = await bob.kw.handleToDeviceEvent(input);
         expect(["rejected", "notHandled"]).toContain(result.kind);
-        expect(bob.kw.peerState(alice.device)).toBe(initialPeerSnapshot);
+        expect(bob.stateOf(alice.device)).toBe(initialPeerSnapshot);
         expect(w.hs.deliveries.length).toBe(before.deliveries);
         expect(w.hs.claimsAnswered).toBe(before.claims);
       },
@@ -335,6 +338,6 @@ describe("hooks and peers", () => {
     await alice.shareRoomKey(ROOM, [bob.device]);
     expect(olmState(world, "alice", "bob")).toBe("noticeDelivered");
     const recreated = { ...bob.device, curve25519: alice.device.curve25519 };
-    expect(alice.kw.peerState(recreated)).toBe(initialPeerSnapshot);
+    expect(alice.stateOf(recreated)).toBe(initialPeerSnapshot);
   });
 });

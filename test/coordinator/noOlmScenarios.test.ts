@@ -50,7 +50,7 @@ describe("m.no_olm end to end with real libolm", () => {
       reason: "Unable to establish a secure channel.",
       from_device: "ALICEDEVICE",
     });
-    expect(peerLeaves(alice.kw.peerState(bob.device).value).olm).toBe("noticeDelivered");
+    expect(peerLeaves(alice.stateOf(bob.device).value).olm).toBe("noticeDelivered");
 
     // Bob answers: claims one of Alice's keys and sends her a real Olm-encrypted m.dummy.
     clock.now += MINUTE;
@@ -71,6 +71,7 @@ describe("m.no_olm end to end with real libolm", () => {
         originServerTs: earlySentAt,
       }),
     ).toEqual({
+      kind: "explained",
       code: "m.no_olm",
       reason: "Unable to establish a secure channel.",
       source: "noOlmNotice",
@@ -81,7 +82,7 @@ describe("m.no_olm end to end with real libolm", () => {
     clock.now += MINUTE;
     const [aliceSees] = await alice.sync();
     expect(aliceSees).toMatchObject({ kind: "decrypted", type: "m.dummy", newSession: true });
-    expect(peerLeaves(alice.kw.peerState(bob.device).value).olm).toBe("established");
+    expect(peerLeaves(alice.stateOf(bob.device).value).olm).toBe("established");
     clock.now += MINUTE;
     const [roomKey] = await bob.sync();
     expect(roomKey).toMatchObject({ kind: "decrypted", type: "m.room_key" });
@@ -119,7 +120,7 @@ describe("m.no_olm end to end with real libolm", () => {
     expect(result).toMatchObject({ kind: "rejected", reason: "senderDoesNotOwnKey" });
     expect(hs.claims).toEqual([]);
     expect(hs.oneTimeKeyCount(alice.device.userId, alice.device.deviceId)).toBe(5);
-    expect(bob.kw.peerState(alice.device)).toEqual(bob.kw.peerState(mallory.device));
+    expect(bob.stateOf(alice.device)).toEqual(bob.stateOf(mallory.device));
   });
 
   it("100 genuine notices within an hour create one new session", async () => {
@@ -153,7 +154,7 @@ describe("m.no_olm end to end with real libolm", () => {
     expect(first).toMatchObject({ kind: "noOlmNotice", reply: "failed" });
     expect(deliveredTo(hs, "m.room.encrypted", alice.device.userId)).toEqual([]);
     expect(noticesTo(world, alice.device.userId)).toEqual([]); // no ping-pong
-    expect(peerLeaves(bob.kw.peerState(alice.device).value).reply).toBe("backingOff");
+    expect(peerLeaves(bob.stateOf(alice.device).value).reply).toBe("backingOff");
     expect(hs.claims).toHaveLength(0);
     expect(hs.claimsAnswered).toBe(claimsBefore + 1);
 

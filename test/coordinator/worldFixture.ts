@@ -2,7 +2,7 @@ import { expect } from "vitest";
 import type { KeyWithholdingHooks } from "../../src/coordinator/keyWithholdingTypes.js";
 import type { RoomId } from "../../src/events/matrixIds.js";
 import { InMemoryHomeserver } from "../support/homeserver/index.js";
-import { SimulatedDevice } from "../support/simulatedDevice.js";
+import { SimulatedDevice, type SimulatedDeviceOptions } from "../support/simulatedDevice.js";
 
 export const ROOM = "!room:example.org" as RoomId;
 export const MINUTE = 60_000;
@@ -17,9 +17,15 @@ export interface World {
   close(): void;
 }
 
+/** Per-device settings beyond the hooks: a transport layer, a call timeout. */
+export type DeviceSettings = Partial<
+  Pick<SimulatedDeviceOptions, "wrapTransport" | "callTimeoutMs" | "clock">
+>;
+
 export async function makeWorld(
   oneTimeKeys: Record<string, number>,
   hooks: (name: string) => KeyWithholdingHooks = () => ({}),
+  settings: (name: string) => DeviceSettings = () => ({}),
 ): Promise<World> {
   const hs = new InMemoryHomeserver();
   const clock = { now: Date.UTC(2026, 10, 26, 9) };
@@ -32,8 +38,9 @@ export async function makeWorld(
         userId: `@${name}:example.org`,
         deviceId: `${name.toUpperCase()}DEVICE`,
         oneTimeKeys: count,
-        clock: () => clock.now,
         hooks: hooks(name),
+        ...settings(name),
+        clock: settings(name).clock ?? (() => clock.now),
       }),
     );
   }

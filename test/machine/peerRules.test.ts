@@ -259,9 +259,9 @@ describe("R4: the time of the last m.no_olm received is kept", () => {
     expect(r.snapshot.context.lastNoticeReceivedAt).toBe(300);
   });
 
-  it("R4 an earlier reading never moves it backwards", () => {
+  it("R4 an earlier reading replaces it: a clock that ran ahead does not stick", () => {
     const r = run([noticeIn(500), noticeIn(400)]);
-    expect(r.snapshot.context.lastNoticeReceivedAt).toBe(500);
+    expect(r.snapshot.context.lastNoticeReceivedAt).toBe(400);
   });
 });
 
@@ -285,5 +285,60 @@ describe("S1: invalid events change nothing", () => {
     const a = run([noticeIn(0), replyFailed(1, 1)]).snapshot;
     const b = run([noticeIn(MINUTE)], a);
     expect(b.last).toEqual([{ type: "claimKeyAndSendDummy", replyId: 2 }]);
+  });
+});
+
+describe("S2: a restart (RESUMED) leaves nothing stuck", () => {
+  const resumed = (at: number): PeerEvent => ({ type: "RESUMED", at });
+
+  it("S2 a reply over a new session that was in flight starts again, with a fresh id", () => {
+    const before = run([noticeIn(0)]);
+    expect(before.last).toEqual([{ type: "claimKeyAndSendDummy", replyId: 1 }]);
+    const after = run([resumed(5)], before.snapshot);
+    expect(after.last).toEqual([{ type: "claimKeyAndSendDummy", replyId: 2 }]);
+    // The old attempt's late outcome is stale; the new one completes the reply.
+    expect(run([replied(6, 1)], after.snapshot).last).toEqual([]);
+    const done = run([replied(6, 2)], after.snapshot);
+    expect(leaves(done.snapshot)).toEqual({ olm: "established", reply: "idle" });
+  });
+
+  it("S2 a reply over an existing session that was in flight is sent again", () => {
+    const before = run([established(0), noticeIn(1)]);
+    const after = run([resumed(2)], before.snapshot);
+    expect(after.last).toEqual([{ type: "sendDummy", replyId: 2 }]);
+  });
+
+  it("S2 a notice not yet acknowledged is made sure of, with the same id", () => {
+    const before = run([failed(0)]);
+    expect(run([resumed(1)], before.snapshot).last).toEqual([{ type: "retryNoOlm", noticeId: 1 }]);
+  });
+
+  it("S2 in a settled state it changes nothing", () => {
+    for (const events of [
+      [],
+      [established(0)],
+      [failed(0), sent(1, 1)],
+      [noticeIn(0), replied(1, 1)],
+    ]) {
+      const before = run(events).snapshot;
+      expect(stepPeer(before, resumed(9)).kind).toBe("ignored");
+    }
+  });
+});
+
+describe("S3: ids wrap inside 32 bits, so no id is ever the last", () => {
+  it("S3 the notice id after 2³²−1 is 1, and its ack is accepted", () => {
+    const from: PeerSnapshot = {
+      value: { olm: "established", reply: "idle" },
+      context: { ...run([]).snapshot.context, noticeId: 2 ** 32 - 1 },
+    };
+    const r = run([failed(0)], from);
+    expect(r.last).toEqual([{ type: "sendNoOlm", noticeId: 1 }]);
+    expect(leaves(run([sent(1, 1)], r.snapshot).snapshot).olm).toBe("noticeDelivered");
+  });
+
+  it("S3 ids beyond 32 bits are malformed", () => {
+    const before = run([failed(0)]).snapshot;
+    expect(stepPeer(before, sent(1, 2 ** 32)).kind).toBe("rejected");
   });
 });

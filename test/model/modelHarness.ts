@@ -49,6 +49,7 @@ export type Action =
   | { readonly a: "noticeIn" }
   | { readonly a: "replyOk"; readonly id: IdPick }
   | { readonly a: "replyFailed"; readonly id: IdPick }
+  | { readonly a: "resumed" }
   | { readonly a: "malformed"; readonly variant: number }
   | { readonly a: "persist" };
 
@@ -148,6 +149,7 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.constant({ a: "noticeIn" } as const) },
   { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyOk", id }) as const) },
   { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyFailed", id }) as const) },
+  { weight: 1, arbitrary: fc.constant({ a: "resumed" } as const) },
   {
     weight: 1,
     arbitrary: fc
@@ -300,6 +302,9 @@ export function resolveEvent(step: Step, at: number, ctx: PeerContext): unknown 
       break;
     case "replyFailed":
       event = { type: "REPLY_FAILED", at, replyId: pickId(action.id, ctx.replyId) };
+      break;
+    case "resumed":
+      event = { type: "RESUMED", at };
       break;
   }
   return step.extra ? { ...event, note: "stray field" } : event;

@@ -135,8 +135,10 @@ describe("reference model: reply side", () => {
       commands: [],
     });
     expect(m.state().context.lastNoticeReceivedAt).toBe(200);
+    // An earlier reading is kept too: the latest notice's reading, not the largest.
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 150 }).kind).toBe("applied");
+    expect(m.state().context.lastNoticeReceivedAt).toBe(150);
     expect(m.apply({ type: "NOTICE_RECEIVED", at: 150 }).kind).toBe("ignored");
-    expect(m.state().context.lastNoticeReceivedAt).toBe(200);
     expect(m.apply({ type: "REPLY_SUCCEEDED", at: 300, replyId: 2 }).kind).toBe("ignored");
     expect(m.apply({ type: "REPLY_FAILED", at: 300, replyId: 0 }).kind).toBe("ignored");
   });
@@ -186,7 +188,7 @@ describe("reference model: reply side", () => {
     expect(m.apply({ type: "NOTICE_RECEIVED", at: 8 * H }).commands).toEqual([]);
     // ... and the anchor moved back to that reading.
     expect(m.state().context.lastReplyAt).toBe(8 * H);
-    expect(m.state().context.lastNoticeReceivedAt).toBe(10 * H);
+    expect(m.state().context.lastNoticeReceivedAt).toBe(8 * H);
     expect(m.apply({ type: "NOTICE_RECEIVED", at: 9 * H - 1 }).commands).toEqual([]);
     expect(m.apply({ type: "NOTICE_RECEIVED", at: 9 * H }).commands).toEqual([
       { type: "sendDummy", replyId: 2 },

@@ -64,7 +64,12 @@ type ValidEvent =
   | { type: "NOTICE_SEND_FAILED"; at: number; noticeId: number }
   | { type: "NOTICE_RECEIVED"; at: number }
   | { type: "REPLY_SUCCEEDED"; at: number; replyId: number }
-  | { type: "REPLY_FAILED"; at: number; replyId: number };
+  | { type: "REPLY_FAILED"; at: number; replyId: number }
+  | { type: "RESUMED"; at: number };
+
+/** Ids live in 32 bits and wrap to 1, so every id has a successor. */
+const MAX_ID = 2 ** 32 - 1;
+const nextId = (id: number): number => (id === MAX_ID ? 1 : id + 1);
 
 /** Checks an event by the rules; undefined means "malformed, reject". */
 function validate(input: unknown): ValidEvent | undefined {
@@ -72,10 +77,12 @@ function validate(input: unknown): ValidEvent | undefined {
   const type: unknown = Reflect.get(input, "type");
   const at: unknown = Reflect.get(input, "at");
   if (typeof at !== "number" || !Number.isFinite(at)) return undefined;
-  const validId = (id: unknown): id is number => Number.isSafeInteger(id) && Number(id) >= 0;
+  const validId = (id: unknown): id is number =>
+    Number.isInteger(id) && Number(id) >= 0 && Number(id) <= MAX_ID;
   switch (type) {
     case "ESTABLISH_FAILED":
     case "NOTICE_RECEIVED":
+    case "RESUMED":
       return { type, at };
     case "SESSION_ESTABLISHED": {
       const origin: unknown = Reflect.get(input, "origin");
@@ -147,6 +154,9 @@ export class PeerModel {
       case "REPLY_FAILED":
         this.replyFailed(event.at, event.replyId);
         break;
+      case "RESUMED":
+        this.resumed(commands);
+        break;
     }
     const changed = JSON.stringify(this.state()) !== before;
     if (!changed && commands.length === 0) return { kind: "ignored", commands: [] };
@@ -155,7 +165,7 @@ export class PeerModel {
 
   private establishFailed(at: number, commands: PeerCommand[]): void {
     if (this.inEpisode()) return;
-    this.ctx.noticeId += 1;
+    this.ctx.noticeId = nextId(this.ctx.noticeId);
     this.ctx.unreachableSince = at;
     this.olm = "noticePending";
     commands.push({ type: "sendNoOlm", noticeId: this.ctx.noticeId });
@@ -189,10 +199,9 @@ export class PeerModel {
   }
 
   private noticeReceived(at: number, commands: PeerCommand[]): void {
-    const { lastReplyAt, claimFailedAt, claimFailures, lastNoticeReceivedAt } = this.ctx;
-    // Record the notice.
-    this.ctx.lastNoticeReceivedAt =
-      lastNoticeReceivedAt === null ? at : Math.max(lastNoticeReceivedAt, at);
+    const { lastReplyAt, claimFailedAt, claimFailures } = this.ctx;
+    // Record the notice: its latest reading, even one earlier than the last.
+    this.ctx.lastNoticeReceivedAt = at;
 
     // Decide with the old anchors.
     if (this.reply === "idle" || this.reply === "backingOff") {
@@ -200,7 +209,7 @@ export class PeerModel {
       if (hourNotOver) {
         // rule 1: no command
       } else if (this.reply === "idle" && this.olm === "established") {
-        this.ctx.replyId += 1;
+        this.ctx.replyId = nextId(this.ctx.replyId);
         this.reply = "existingSession";
         commands.push({ type: "sendDummy", replyId: this.ctx.replyId });
       } else if (
@@ -208,7 +217,7 @@ export class PeerModel {
         (claimFailedAt !== null &&
           modelWaitIsOver(claimFailedAt, at, modelBackoffMs(claimFailures)))
       ) {
-        this.ctx.replyId += 1;
+        this.ctx.replyId = nextId(this.ctx.replyId);
         this.reply = "newSession";
         commands.push({ type: "claimKeyAndSendDummy", replyId: this.ctx.replyId });
       } else {
@@ -233,6 +242,18 @@ export class PeerModel {
     this.ctx.claimFailures = 0;
     this.ctx.claimFailedAt = null;
     commands.push({ type: "reportRepliedToNotice", newSession });
+  }
+
+  /** After a restart: redo a reply in progress, make sure a pending notice goes out. */
+  private resumed(commands: PeerCommand[]): void {
+    if (this.olm === "noticePending") {
+      commands.push({ type: "retryNoOlm", noticeId: this.ctx.noticeId });
+    }
+    if (this.reply === "newSession" || this.reply === "existingSession") {
+      this.ctx.replyId = nextId(this.ctx.replyId);
+      const type = this.reply === "newSession" ? "claimKeyAndSendDummy" : "sendDummy";
+      commands.push({ type, replyId: this.ctx.replyId });
+    }
   }
 
   private replyFailed(at: number, replyId: number): void {

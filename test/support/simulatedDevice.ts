@@ -5,6 +5,7 @@ import type {
   IncomingResult,
   KeyWithholdingHooks,
 } from "../../src/coordinator/keyWithholdingTypes.js";
+import type { Clock } from "../../src/coordinator/protocolClock.js";
 import { DeviceList } from "../../src/devices/deviceList.js";
 import type { PeerDevice } from "../../src/devices/peerDevice.js";
 import { isJsonObject, type JsonObject } from "../../src/events/json.js";
@@ -15,8 +16,10 @@ import {
   type RoomId,
   type UserId,
 } from "../../src/events/matrixIds.js";
+import type { PeerSnapshot } from "../../src/machine/peerSnapshot.js";
 import { LibolmBackend } from "../../src/olm/libolmBackend.js";
 import { verifyJsonSignature } from "../../src/olm/signedJson.js";
+import { InMemoryPeerStore, type PeerStore } from "../../src/store/peerStore.js";
 import type { Transport } from "../../src/transport/transport.js";
 import type { InMemoryHomeserver } from "./homeserver/index.js";
 
@@ -32,9 +35,14 @@ export interface SimulatedDeviceOptions {
   readonly userId: string;
   readonly deviceId: string;
   readonly oneTimeKeys: number;
-  readonly clock: () => number;
+  readonly clock: Clock | (() => number);
   /** Extra hooks (e.g. the demo's timeline); they run before the device's own re-sharing. */
   readonly hooks?: KeyWithholdingHooks;
+  /** Puts a hostile or flaky layer between the library and the homeserver double. */
+  readonly wrapTransport?: (transport: Transport) => Transport;
+  /** Where peer machines live; kept across `restart()`. Default: a fresh in-memory store. */
+  readonly store?: PeerStore;
+  readonly callTimeoutMs?: number;
 }
 
 interface RoomSession {
@@ -49,22 +57,40 @@ let txnCounter = 0;
 
 export class SimulatedDevice {
   readonly directory = new DeviceList();
-  readonly kw: KeyWithholding;
+  kw: KeyWithholding;
   readonly #rooms = new Map<RoomId, RoomSession>();
   readonly #inbound = new Map<string, Olm.InboundGroupSession>();
   readonly #transport: Transport;
+  #store: PeerStore;
 
   private constructor(
     readonly olm: LibolmBackend,
     private readonly options: SimulatedDeviceOptions,
   ) {
     this.#transport = options.hs.transportFor(options.userId, options.deviceId);
+    this.#store = options.store ?? new InMemoryPeerStore();
+    this.kw = this.#startCoordinator();
+  }
+
+  /**
+   * A new coordinator over the same Olm account, device list and store, as after the client's
+   * process restarted (only what the store holds survives; the outbox does not).
+   */
+  restart(options: { readonly forgetStore?: boolean } = {}): void {
+    if (options.forgetStore === true) this.#store = new InMemoryPeerStore();
+    this.kw = this.#startCoordinator();
+  }
+
+  #startCoordinator(): KeyWithholding {
+    const options = this.options;
     const extra = options.hooks ?? {};
-    this.kw = createKeyWithholding({
-      olm,
-      transport: this.#transport,
+    const created = createKeyWithholding({
+      olm: this.olm,
+      transport: options.wrapTransport?.(this.#transport) ?? this.#transport,
       devices: this.directory,
       clock: options.clock,
+      store: this.#store,
+      ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
       hooks: {
         ...extra,
         onPeerReachable: async (event) => {
@@ -73,6 +99,8 @@ export class SimulatedDevice {
         },
       },
     });
+    if (!created.ok) throw new Error(`createKeyWithholding refused: ${created.detail}`);
+    return created.value;
   }
 
   static async create(options: SimulatedDeviceOptions): Promise<SimulatedDevice> {
@@ -145,9 +173,18 @@ export class SimulatedDevice {
     devices: readonly PeerDevice[],
   ): Promise<readonly EstablishOutcome[]> {
     const outcomes = await this.kw.establishSessions(devices);
-    const reachable = outcomes.filter((o) => o.outcome !== "failed").map((o) => o.device);
+    const reachable = outcomes.flatMap((o) =>
+      o.outcome === "existing" || o.outcome === "established" ? [o.device] : [],
+    );
     await this.#sendRoomKey(roomId, reachable);
     return outcomes;
+  }
+
+  /** This device's machine state for a peer (the peer must be a valid device). */
+  stateOf(peer: PeerDevice): PeerSnapshot {
+    const state = this.kw.peerState(peer);
+    if (!state.ok) throw new Error(`peerState refused: ${state.detail}`);
+    return state.value;
   }
 
   /** The recovery hook: give a device that became reachable every key it is missing. */

@@ -25,7 +25,7 @@ describe("parseKeysClaimResponse", () => {
       keyObject: signed,
     });
     expect(parsed.value.keyFor(alice, "OTHER" as DeviceId)).toBeUndefined();
-    expect(parsed.value.unreachableServers).toEqual([]);
+    expect(parsed.value.isUnreachable("example.org")).toBe(false);
   });
 
   it("ignores keys of other algorithms and non-object entries", () => {
@@ -38,7 +38,8 @@ describe("parseKeysClaimResponse", () => {
 
   it("reports unreachable servers", () => {
     const parsed = parseKeysClaimResponse({ one_time_keys: {}, failures: { "down.example": {} } });
-    expect(parsed.ok && parsed.value.unreachableServers).toEqual(["down.example"]);
+    expect(parsed.ok && parsed.value.isUnreachable("down.example")).toBe(true);
+    expect(parsed.ok && parsed.value.isUnreachable("up.example")).toBe(false);
     expect(serverOf("@bob:down.example" as UserId)).toBe("down.example");
   });
 

@@ -1,0 +1,195 @@
+import type { DeviceDirectory, PeerDevice } from "../devices/peerDevice.js";
+import { readPeerDevice } from "../devices/readPeerDevice.js";
+import { describeThrown } from "../edges/describeThrown.js";
+import type { DecodePath } from "../events/decodeRejection.js";
+import { MAX_REASON_LENGTH } from "../events/withheldContent.js";
+import type { OlmBackend } from "../olm/olmBackend.js";
+import { ok, type Result } from "../result.js";
+import type { PeerStore } from "../store/peerStore.js";
+import type { Transport } from "../transport/transport.js";
+import type { KeyWithholdingHooks } from "./keyWithholdingTypes.js";
+import { type Clock, clockFrom } from "./protocolClock.js";
+
+export interface KeyWithholdingOptions {
+  /** Our Olm account; our user id, device id and keys come from it. */
+  readonly olm: OlmBackend;
+  readonly transport: Transport;
+  /** The client's device list: who owns which keys. */
+  readonly devices: DeviceDirectory;
+  readonly store?: PeerStore;
+  /**
+   * The clocks (default: `Date.now` and `performance.now`). Waits run on the monotonic one, so a
+   * wrong wall clock cannot shorten the one-hour rule. A single function serves as both, for
+   * simulations that drive time by hand.
+   */
+  readonly clock?: Clock | (() => number);
+  readonly hooks?: KeyWithholdingHooks;
+  /** Default 250. */
+  readonly maxMessagesPerRequest?: number;
+  /** Default: random ids. Must be unique per access token; an unusable id is replaced. */
+  readonly newTxnId?: () => string;
+  /** The `reason` text of our m.no_olm notices. */
+  readonly noOlmReason?: string;
+  /** How many received per-session notices to remember. Default 100,000. */
+  readonly maxReceivedWithheld?: number;
+  /**
+   * The longest the library waits for any one transport call or hook, in ms; a call still
+   * unsettled then counts as failed (a hook is no longer awaited). Default 30,000.
+   */
+  readonly callTimeoutMs?: number;
+  /** Requests one flush sends at the same time. Default 4. */
+  readonly maxConcurrentRequests?: number;
+}
+
+export const DEFAULT_MAX_MESSAGES_PER_REQUEST = 250;
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 4;
+export const DEFAULT_MAX_RECEIVED_WITHHELD = 100_000;
+
+/** Options after checking: every field present, every edge of the documented shape. */
+export interface ResolvedOptions {
+  readonly olm: OlmBackend;
+  readonly ownDevice: PeerDevice;
+  readonly transport: Transport;
+  readonly devices: DeviceDirectory;
+  readonly store: PeerStore | undefined;
+  readonly clock: Clock;
+  readonly hooks: KeyWithholdingHooks;
+  readonly maxMessagesPerRequest: number;
+  readonly newTxnId: (() => string) | undefined;
+  readonly noOlmReason: string | undefined;
+  readonly maxReceivedWithheld: number;
+  readonly callTimeoutMs: number;
+  readonly maxConcurrentRequests: number;
+}
+
+export interface OptionsRejection {
+  readonly reason: "invalidOptions";
+  readonly path: DecodePath;
+  readonly detail: string;
+}
+
+const HOOK_NAMES = ["onPeerReachable", "onRepliedToNotice", "onPeerStateChange", "onHookError"];
+
+/** Reads `createKeyWithholding`'s options, from typed or untyped callers alike. */
+export function readOptions(input: unknown): Result<ResolvedOptions, OptionsRejection> {
+  try {
+    return readFields(input);
+  } catch (thrown) {
+    return refuse([], `reading the options threw ${describeThrown(thrown, 80)}`);
+  }
+}
+
+function readFields(input: unknown): Result<ResolvedOptions, OptionsRejection> {
+  if (!isObject(input)) return refuse([], "options must be an object");
+  const get = (key: string): unknown => Reflect.get(input, key);
+  const olm = get("olm");
+  if (!hasMethods(olm, ["hasSession", "createOutboundSession", "encrypt", "decrypt"])) {
+    return refuse(["olm"], "olm must be an OlmBackend");
+  }
+  const ownDevice = readPeerDevice(Reflect.get(olm, "ownDevice"), ["olm", "ownDevice"]);
+  if (!ownDevice.ok) return refuse(ownDevice.path, ownDevice.detail);
+  const transport = get("transport");
+  if (!hasMethods(transport, ["sendToDevice", "claimKeys"])) {
+    return refuse(["transport"], "transport must have sendToDevice and claimKeys");
+  }
+  const devices = get("devices");
+  if (!hasMethods(devices, ["findDevice", "findByCurve25519", "knowsUser"])) {
+    return refuse(
+      ["devices"],
+      "devices must be a DeviceDirectory (findDevice, findByCurve25519, knowsUser)",
+    );
+  }
+  const store = get("store");
+  if (store !== undefined && !hasMethods(store, ["get", "set"])) {
+    return refuse(["store"], "store must have get and set");
+  }
+  const clock = get("clock");
+  if (
+    clock !== undefined &&
+    typeof clock !== "function" &&
+    !hasMethods(clock, ["wall", "monotonic"])
+  ) {
+    return refuse(["clock"], "clock must be a function or { wall, monotonic }");
+  }
+  const hooks = get("hooks");
+  if (hooks !== undefined) {
+    if (!isObject(hooks)) return refuse(["hooks"], "hooks must be an object");
+    for (const name of HOOK_NAMES) {
+      const hook: unknown = Reflect.get(hooks, name);
+      if (hook !== undefined && typeof hook !== "function")
+        return refuse(["hooks", name], "a hook must be a function");
+    }
+  }
+  const newTxnId = get("newTxnId");
+  if (newTxnId !== undefined && typeof newTxnId !== "function") {
+    return refuse(["newTxnId"], "newTxnId must be a function");
+  }
+  const noOlmReason = get("noOlmReason");
+  if (
+    noOlmReason !== undefined &&
+    (typeof noOlmReason !== "string" || noOlmReason.length > MAX_REASON_LENGTH)
+  ) {
+    return refuse(
+      ["noOlmReason"],
+      `noOlmReason must be a string of at most ${MAX_REASON_LENGTH} characters`,
+    );
+  }
+  const numbers = {
+    maxMessagesPerRequest: readCount(
+      get("maxMessagesPerRequest"),
+      DEFAULT_MAX_MESSAGES_PER_REQUEST,
+      10_000,
+    ),
+    maxReceivedWithheld: readCount(
+      get("maxReceivedWithheld"),
+      DEFAULT_MAX_RECEIVED_WITHHELD,
+      10_000_000,
+    ),
+    callTimeoutMs: readCount(get("callTimeoutMs"), DEFAULT_CALL_TIMEOUT_MS, 24 * 60 * 60 * 1000),
+    maxConcurrentRequests: readCount(
+      get("maxConcurrentRequests"),
+      DEFAULT_MAX_CONCURRENT_REQUESTS,
+      64,
+    ),
+  };
+  for (const [name, value] of Object.entries(numbers)) {
+    if (value === undefined)
+      return refuse([name], `${name} must be a positive integer within its bound`);
+  }
+  return ok({
+    olm: olm as OlmBackend,
+    ownDevice: ownDevice.value,
+    transport: transport as Transport,
+    devices: devices as DeviceDirectory,
+    store: store as PeerStore | undefined,
+    clock: clockFrom(clock as Clock | (() => number) | undefined),
+    hooks: (hooks ?? {}) as KeyWithholdingHooks,
+    maxMessagesPerRequest: numbers.maxMessagesPerRequest ?? DEFAULT_MAX_MESSAGES_PER_REQUEST,
+    newTxnId: newTxnId as (() => string) | undefined,
+    noOlmReason: noOlmReason as string | undefined,
+    maxReceivedWithheld: numbers.maxReceivedWithheld ?? DEFAULT_MAX_RECEIVED_WITHHELD,
+    callTimeoutMs: numbers.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    maxConcurrentRequests: numbers.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
+  });
+}
+
+const isObject = (value: unknown): value is object => typeof value === "object" && value !== null;
+
+function hasMethods(value: unknown, names: readonly string[]): value is object {
+  return isObject(value) && names.every((name) => typeof Reflect.get(value, name) === "function");
+}
+
+function readCount(value: unknown, fallback: number, max: number): number | undefined {
+  if (value === undefined) return fallback;
+  return Number.isSafeInteger(value) && Number(value) >= 1 && Number(value) <= max
+    ? Number(value)
+    : undefined;
+}
+
+const refuse = (path: DecodePath, detail: string): Result<never, OptionsRejection> => ({
+  ok: false,
+  reason: "invalidOptions",
+  path,
+  detail,
+});
