@@ -1,7 +1,7 @@
 import type { Curve25519PublicKey, DeviceId, RoomId, SessionId } from "./matrixIds.js";
 import { defaultWithheldReason, NO_OLM_CODE, type SendableSessionCode } from "./withheldCode.js";
 import {
-  MAX_REASON_LENGTH,
+  clipReason,
   MEGOLM_ALGORITHM,
   type NoOlmWireContent,
   type SessionWithheldWireContent,
@@ -28,7 +28,7 @@ export function buildNoOlmNotice(input: NoOlmNoticeInput): NoOlmWireContent {
     algorithm: MEGOLM_ALGORITHM,
     sender_key: input.senderKey,
     code: NO_OLM_CODE,
-    reason: sendableReason(input.reason ?? defaultWithheldReason(NO_OLM_CODE)),
+    reason: clipReason(input.reason ?? defaultWithheldReason(NO_OLM_CODE)),
     from_device: input.fromDevice,
   };
 }
@@ -43,14 +43,7 @@ export function buildSessionWithheldNotice(
     code: input.code,
     room_id: input.roomId,
     session_id: input.sessionId,
-    reason: sendableReason(input.reason ?? defaultWithheldReason(input.code)),
+    reason: clipReason(input.reason ?? defaultWithheldReason(input.code)),
     ...(input.fromDevice === undefined ? {} : { from_device: input.fromDevice }),
   };
-}
-
-// The reason is display text only; clipping it beats sending a notice receivers refuse.
-function sendableReason(reason: string): string {
-  if (reason.length <= MAX_REASON_LENGTH) return reason;
-  const clipped = reason.slice(0, MAX_REASON_LENGTH);
-  return /[\uD800-\uDBFF]$/.test(clipped) ? clipped.slice(0, -1) : clipped;
 }

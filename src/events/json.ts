@@ -6,7 +6,13 @@ export type JsonArray = readonly JsonValue[];
 export type JsonObject = { readonly [key: string]: JsonValue };
 export type JsonValue = JsonPrimitive | JsonArray | JsonObject;
 
-export const JSON_LIMITS = { maxDepth: 32, maxNodes: 10_000 } as const;
+/**
+ * Bounds on one `copyJson` call. `maxNodes` counts every value (containers included);
+ * `maxTextLength` counts the UTF-16 code units of every string value and object key, so a
+ * copy holds at most ~2 MiB of text however big the input was. Fields have their own, tighter
+ * limits; these only cap what one untrusted value can make the library copy, keep or re-encode.
+ */
+export const JSON_LIMITS = { maxDepth: 32, maxNodes: 10_000, maxTextLength: 1_048_576 } as const;
 
 export const isJsonObject = (value: JsonValue): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -38,6 +44,19 @@ interface PendingContainer {
 /**
  * Deep-copies untrusted input into frozen JSON, or says why it is not JSON.
  * Iterative, so nesting depth can never overflow the stack; bounded in depth and size.
+ *
+ * Every limit is checked before the work it limits, so the cost does not grow with the input:
+ * - an array is refused by its `length` before any index is listed or read;
+ * - an object's keys are counted, as one native `Reflect.ownKeys` list, before any value is read;
+ * - a string is refused by its `length`; its text is never read or copied.
+ * Worst case per call: at most `maxNodes` values are admitted, each costing O(maxDepth) (the
+ * path copy and the cycle check walk at most `maxDepth` frames) plus O(1) reflective calls.
+ * Besides that, one `Reflect.ownKeys` list per container: the lists of accepted containers
+ * hold at most `maxNodes` keys plus one "length" per array, and only the one container that is
+ * refused can list more (an object with too many keys, or an array with extra properties).
+ * That one list is made in native code, costs less per key than `JSON.parse` spent making the
+ * key, and is never walked by JavaScript. So the work is O(maxNodes × maxDepth) + O(keys of
+ * one refused object), never O(bytes): a 10 MB array costs the same few reads as a 10 kB one.
  */
 export function copyJson(
   value: unknown,
@@ -65,6 +84,7 @@ class JsonCopier {
   readonly pending: PendingContainer[] = [];
   readonly containers: MutableContainer[] = [];
   private nodes = 0;
+  private text = 0;
 
   /** Checks one value; containers are created empty here and filled later from `pending`. */
   admit(
@@ -77,7 +97,12 @@ class JsonCopier {
     if (this.nodes > JSON_LIMITS.maxNodes) {
       return reject("tooLong", path, `More than ${JSON_LIMITS.maxNodes} JSON values in total.`);
     }
-    if (value === null || typeof value === "string" || typeof value === "boolean") return ok(value);
+    if (typeof value === "string") {
+      // Only the length is read: a 100 MB string is refused as cheaply as a short one.
+      const text = this.admitText(value.length, path);
+      return text.ok ? ok(value) : text;
+    }
+    if (value === null || typeof value === "boolean") return ok(value);
     if (typeof value === "number") {
       if (!Number.isFinite(value)) return reject("notJson", path, `JSON has no ${String(value)}.`);
       // JSON text cannot carry -0 through JSON.stringify; keep copies canonical.
@@ -100,33 +125,94 @@ class JsonCopier {
   }
 
   fill(container: PendingContainer): Result<null, DecodeRejection> {
-    const { source, target, path } = container;
-    const isArray = Array.isArray(target);
-    // An array owns its indexes plus "length"; any other count means holes or stray properties.
-    const keys = Reflect.ownKeys(source).filter((key) => !(isArray && key === "length"));
-    if (isArray && keys.length !== arrayLength(source)) {
+    return Array.isArray(container.target) ? this.fillArray(container) : this.fillObject(container);
+  }
+
+  private fillArray(container: PendingContainer): Result<null, DecodeRejection> {
+    const { source, path } = container;
+    // The length is one property read; it is checked before a single index is listed or read.
+    const length = arrayLength(source);
+    if (!Number.isSafeInteger(length) || length < 0) {
       return reject("notJson", path, "Arrays must be dense and carry no extra properties.");
     }
-    // Checked up front so a million-key object is refused before any of it is copied.
-    if (this.nodes + keys.length > JSON_LIMITS.maxNodes) {
-      return reject("tooLong", path, `More than ${JSON_LIMITS.maxNodes} JSON values in total.`);
+    const budget = this.withinNodeBudget(length, path);
+    if (!budget.ok) return budget;
+    // An array owns its indexes plus "length"; any other count means holes or stray properties.
+    // For an array from JSON text this list has `length + 1` keys, already within budget; only
+    // extra properties, which JSON text cannot make, lengthen it, and they get the array refused.
+    if (Reflect.ownKeys(source).length !== length + 1) {
+      return reject("notJson", path, "Arrays must be dense and carry no extra properties.");
     }
+    for (let index = 0; index < length; index += 1) {
+      const copied = this.copyProperty(container, String(index), [...path, index]);
+      if (!copied.ok) return copied;
+    }
+    return ok(null);
+  }
+
+  private fillObject(container: PendingContainer): Result<null, DecodeRejection> {
+    const { source, path } = container;
+    // There is no way to count an object's keys without listing them; the list is checked
+    // before any of it is walked, so a million-key object is refused before any value is read.
+    const keys = Reflect.ownKeys(source);
+    const budget = this.withinNodeBudget(keys.length, path);
+    if (!budget.ok) return budget;
     for (const key of keys) {
       if (typeof key === "symbol") {
         return reject("notJson", path, "JSON has no symbol keys.");
       }
-      const childPath = [...path, isArray ? Number(key) : key];
-      const descriptor = Reflect.getOwnPropertyDescriptor(source, key);
-      if (descriptor === undefined || !("value" in descriptor) || descriptor.enumerable !== true) {
-        return reject(
-          "notJson",
-          childPath,
-          "Only enumerable data properties are JSON; getters are not run.",
-        );
-      }
-      const child = this.admit(descriptor.value, childPath, container, container.depth);
-      if (!child.ok) return child;
-      defineDataProperty(target, key, child.value);
+      const keyText = this.admitText(key.length, path);
+      if (!keyText.ok) return keyText;
+      const copied = this.copyProperty(container, key, [...path, key]);
+      if (!copied.ok) return copied;
+    }
+    return ok(null);
+  }
+
+  /** Copies one own property of `container.source`; getters and hidden properties are refused. */
+  private copyProperty(
+    container: PendingContainer,
+    key: string,
+    childPath: DecodePath,
+  ): Result<null, DecodeRejection> {
+    const descriptor = Reflect.getOwnPropertyDescriptor(container.source, key);
+    if (descriptor === undefined && Array.isArray(container.target)) {
+      // The count matched, so holes were balanced by extra properties (or a Proxy lied).
+      return reject(
+        "notJson",
+        container.path,
+        "Arrays must be dense and carry no extra properties.",
+      );
+    }
+    if (descriptor === undefined || !("value" in descriptor) || descriptor.enumerable !== true) {
+      return reject(
+        "notJson",
+        childPath,
+        "Only enumerable data properties are JSON; getters are not run.",
+      );
+    }
+    const child = this.admit(descriptor.value, childPath, container, container.depth);
+    if (!child.ok) return child;
+    defineDataProperty(container.target, key, child.value);
+    return ok(null);
+  }
+
+  /** Checked before a container's children are read: `count` more values must still fit. */
+  private withinNodeBudget(count: number, path: DecodePath): Result<null, DecodeRejection> {
+    if (this.nodes + count > JSON_LIMITS.maxNodes) {
+      return reject("tooLong", path, `More than ${JSON_LIMITS.maxNodes} JSON values in total.`);
+    }
+    return ok(null);
+  }
+
+  private admitText(length: number, path: DecodePath): Result<null, DecodeRejection> {
+    this.text += length;
+    if (this.text > JSON_LIMITS.maxTextLength) {
+      return reject(
+        "tooLong",
+        path,
+        `More than ${JSON_LIMITS.maxTextLength} characters of strings and keys in total.`,
+      );
     }
     return ok(null);
   }

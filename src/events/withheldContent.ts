@@ -4,8 +4,26 @@ import type { NoOlmCode, SendableSessionCode, SessionWithheldCode } from "./with
 
 export const WITHHELD_EVENT_TYPE = "m.room_key.withheld" as const;
 export const MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2" as const;
-/** Longest `reason` text accepted or produced; it is display text, not protocol data. */
-export const MAX_REASON_LENGTH = 65_536;
+/**
+ * Longest `reason` kept or produced, in UTF-16 code units. The reason is display text, not
+ * protocol data, so a longer one is clipped rather than refused: decoding keeps the notice and
+ * its code, and building never sends more than a receiver keeps. 4,096 units is pages of
+ * explanation, yet keeps a remembered notice small (about 8 KiB of text at most).
+ */
+export const MAX_REASON_LENGTH = 4_096;
+
+/**
+ * The reason clipped to MAX_REASON_LENGTH, never splitting a surrogate pair. O(MAX_REASON_LENGTH)
+ * whatever the input's length, and the result owns its text: a bare `slice` would keep the
+ * whole original alive in V8 (a 4,096-unit slice of a 1 MB reason holds the 1 MB).
+ */
+export function clipReason(reason: string): string {
+  if (reason.length <= MAX_REASON_LENGTH) return reason;
+  const last = reason.charCodeAt(MAX_REASON_LENGTH - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? MAX_REASON_LENGTH - 1 : MAX_REASON_LENGTH;
+  // Concatenating, then slicing, makes V8 flatten the text into a new string of its own.
+  return ` ${reason.slice(0, end)}`.slice(1);
+}
 
 interface WithheldCommon {
   readonly algorithm: typeof MEGOLM_ALGORITHM;

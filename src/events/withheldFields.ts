@@ -1,7 +1,7 @@
 import { ok, type Result } from "../result.js";
 import { type DecodePath, type DecodeRejection, describeValue, reject } from "./decodeRejection.js";
 import { type CodeClassification, classifyWithheldCode, MAX_CODE_LENGTH } from "./withheldCode.js";
-import { MAX_REASON_LENGTH, MEGOLM_ALGORITHM, WITHHELD_EVENT_TYPE } from "./withheldContent.js";
+import { clipReason, MEGOLM_ALGORITHM, WITHHELD_EVENT_TYPE } from "./withheldContent.js";
 
 /** Parsers for the m.room_key.withheld fields that are not Matrix identifiers. */
 
@@ -61,16 +61,14 @@ export function parseWithheldCode(
   }
 }
 
+/**
+ * A reason longer than MAX_REASON_LENGTH is clipped, not refused: it is display text, and a
+ * genuine notice (its code) must not be lost over it. How much text can arrive at all is
+ * bounded earlier, by copyJson's text budget, which refuses by length without reading.
+ */
 export function parseReason(value: unknown, path: DecodePath): Result<string, DecodeRejection> {
   if (typeof value !== "string") return wrongType("a reason string", value, path);
-  if (value.length > MAX_REASON_LENGTH) {
-    return reject(
-      "tooLong",
-      path,
-      `A reason has at most ${MAX_REASON_LENGTH} characters, got ${describeValue(value)}.`,
-    );
-  }
-  return ok(value);
+  return ok(clipReason(value));
 }
 
 const wrongType = (expected: string, value: unknown, path: DecodePath) =>

@@ -28,6 +28,7 @@ import {
   type WithheldContent,
   type WithheldEvent,
 } from "../../src/events/index.js";
+import { JSON_LIMITS } from "../../src/events/json.js";
 import { WITHHELD_WIRE_KEYS } from "../../src/events/withheldContent.js";
 import { unwrap } from "./fixtures.js";
 
@@ -438,7 +439,8 @@ const contentMutations: readonly Mutation[] = [
         nearMiss(contentWith(event, content, key, value), "tooLong", ["content", key]),
       ),
   (event, content) =>
-    longerThan(65_536).map((reason) =>
+    // A reason is clipped, not refused, unless it alone exceeds the whole copy's text budget.
+    longerThan(JSON_LIMITS.maxTextLength).map((reason) =>
       nearMiss(contentWith(event, content, "reason", reason), "tooLong", ["content", "reason"]),
     ),
   (event, content) =>

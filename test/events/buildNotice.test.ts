@@ -79,7 +79,7 @@ describe("buildSessionWithheldNotice", () => {
 });
 
 describe("overlong reasons", () => {
-  it("are clipped to the limit the decoder accepts, never splitting a surrogate pair", () => {
+  it("are clipped to the limit the decoder keeps, never splitting a surrogate pair", () => {
     const reason = `${"a".repeat(MAX_REASON_LENGTH - 1)}😀 and more`;
     const notice = buildSessionWithheldNotice({
       code: "m.unavailable",

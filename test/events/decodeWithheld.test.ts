@@ -5,8 +5,10 @@ import {
   decodeWithheldContent,
   decodeWithheldEvent,
   encodeWithheldContent,
+  MAX_REASON_LENGTH,
   SPEC_WITHHELD_CODES,
 } from "../../src/events/index.js";
+import { JSON_LIMITS } from "../../src/events/json.js";
 import type { Result } from "../../src/result.js";
 import { nestedArrays, type RawObject } from "./arbitraries.js";
 import { ALICE, specExampleAsReceived, specExampleContent, unwrap } from "./fixtures.js";
@@ -115,6 +117,26 @@ describe("optional and unknown fields", () => {
     expect(unwrap(decodeWithheldContent(contentWith({ reason: "" }))).reason).toBe("");
     const { reason: _, ...withoutReason } = specExampleContent();
     expect(Object.keys(unwrap(decodeWithheldContent(withoutReason)))).not.toContain("reason");
+  });
+
+  it(`an over-long reason is clipped to ${MAX_REASON_LENGTH} units and the notice kept`, () => {
+    for (const length of [MAX_REASON_LENGTH + 1, 65_537, 1_000_000]) {
+      const decoded = unwrap(
+        decodeWithheldContent(contentWith({ code: "m.unverified", reason: "r".repeat(length) })),
+      );
+      expect(decoded.code).toBe("m.unverified");
+      expect(decoded.reason).toBe("r".repeat(MAX_REASON_LENGTH));
+    }
+    const reason = unwrap(
+      decodeWithheldContent(contentWith({ reason: "r".repeat(MAX_REASON_LENGTH) })),
+    );
+    expect(reason.reason).toHaveLength(MAX_REASON_LENGTH);
+  });
+
+  it("clipping never splits a surrogate pair", () => {
+    const reason = `${"a".repeat(MAX_REASON_LENGTH - 1)}😀 more`;
+    const decoded = unwrap(decodeWithheldContent(contentWith({ reason })));
+    expect(decoded.reason).toBe("a".repeat(MAX_REASON_LENGTH - 1));
   });
 
   it("unknown keys are kept verbatim in extra, including nested ones", () => {
@@ -239,8 +261,14 @@ const rejections: readonly ExpectedRejection[] = [
   },
   {
     reason: "tooLong",
+    path: ["content", "code"],
+    event: eventWithContent(contentWith({ code: `org.${"x".repeat(300)}` })),
+  },
+  {
+    // Past the text budget a value is refused whole, by length, before any field is parsed.
+    reason: "tooLong",
     path: ["content", "reason"],
-    event: eventWithContent(contentWith({ reason: "r".repeat(65_537) })),
+    event: eventWithContent(contentWith({ reason: "r".repeat(JSON_LIMITS.maxTextLength + 1) })),
   },
   {
     reason: "notJson",

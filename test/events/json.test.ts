@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { copyJson, JSON_LIMITS, type JsonValue } from "../../src/events/json.js";
 import { nestedArrays } from "./arbitraries.js";
+import { countingArray, countingObject, countingProxy, totalWork } from "./countingProxies.js";
 import { unwrap } from "./fixtures.js";
 
 const rejection = (value: unknown) => {
@@ -119,9 +120,73 @@ describe("limits", () => {
     expect(rejection(wide)).toEqual({ reason: "tooLong", path: ["root"] });
   });
 
-  it("huge strings are copied, not rejected: limits on text belong to the fields", () => {
-    const huge = "x".repeat(5_000_000);
-    expect(unwrap(copyJson({ huge }))).toEqual({ huge });
+  it(`strings and keys share a text budget of ${JSON_LIMITS.maxTextLength} code units`, () => {
+    const half = JSON_LIMITS.maxTextLength / 2;
+    // (half - 3) + half + "a" + "bc" is exactly the budget.
+    const full = { ["k".repeat(half - 3)]: "v".repeat(half), a: "bc" };
+    expect(unwrap(copyJson(full))).toEqual(full);
+    expect(rejection({ ...full, a: "bcd" })).toEqual({ reason: "tooLong", path: ["root", "a"] });
+    expect(rejection({ ...full, ab: "c" })).toEqual({ reason: "tooLong", path: ["root"] });
+  });
+
+  it("a 100-million-character string is refused by its length, with a short detail", () => {
+    const huge = "x".repeat(100_000_000);
+    const result = copyJson({ content: { huge } }, ["root"]);
+    expect(result.ok ? "accepted" : { reason: result.reason, path: result.path }).toEqual({
+      reason: "tooLong",
+      path: ["root", "content", "huge"],
+    });
+    expect(result.ok ? Number.POSITIVE_INFINITY : result.detail.length).toBeLessThan(200);
+  });
+});
+
+// Worst case, per copyJson call: at most maxNodes values admitted, each O(maxDepth) plus O(1)
+// property reads; arrays are refused by `length` before any key is listed; an object's keys are
+// listed once, natively, and counted before any value is read; strings are judged by `length`.
+// These tests count the reads (through Proxies) instead of timing them.
+describe("limits apply before the work they limit", () => {
+  const budget = JSON_LIMITS.maxNodes;
+
+  it("a real 10,000,000-element array is refused without listing or reading its elements", () => {
+    const elements = new Array<number>(10_000_000).fill(0);
+    const { proxy: array, work } = countingProxy(elements);
+    expect(rejection({ content: { big: array } })).toEqual({
+      reason: "tooLong",
+      path: ["root", "content", "big"],
+    });
+    // One read: the own "length" descriptor.
+    expect(work).toEqual({ listed: 0, described: 1, read: 0 });
+  });
+
+  it("a 10^9-element array costs the same one read", () => {
+    const { array, work } = countingArray(1_000_000_000);
+    expect(rejection([array])).toEqual({ reason: "tooLong", path: ["root", 0] });
+    expect(totalWork(work)).toBe(1);
+  });
+
+  it("an array that fits is read once per element, plus its length and one listing", () => {
+    const { array, work } = countingArray(budget - 1);
+    expect(copyJson(array).ok).toBe(true);
+    expect(work).toEqual({ listed: budget, described: budget, read: 0 });
+  });
+
+  it("a 100,000-key object is listed once and refused before any value is read", () => {
+    const keys = Array.from({ length: 100_000 }, (_, i) => `k${i}`);
+    const { object, work } = countingObject(keys);
+    expect(rejection({ content: object })).toEqual({
+      reason: "tooLong",
+      path: ["root", "content"],
+    });
+    expect(work).toEqual({ listed: keys.length, described: 0, read: 0 });
+  });
+
+  it("many containers together still read at most maxNodes values", () => {
+    // 100 arrays of 200 elements: 20,100 values, twice the budget.
+    const parts = Array.from({ length: 100 }, () => countingArray(200));
+    const result = copyJson(parts.map(({ array }) => array));
+    expect(result.ok ? "accepted" : result.reason).toBe("tooLong");
+    const described = parts.reduce((sum, { work }) => sum + work.described, 0);
+    expect(described).toBeLessThanOrEqual(budget + parts.length);
   });
 });
 

@@ -6,7 +6,7 @@ import {
   isRoomId,
   type JsonValue,
 } from "../../src/events/index.js";
-import { copyJson } from "../../src/events/json.js";
+import { copyJson, JSON_LIMITS } from "../../src/events/json.js";
 import { MATRIX_FORMATS } from "../spec/matrixFormats.js";
 import {
   anyValueArb,
@@ -15,6 +15,7 @@ import {
   roomIdArb,
   unknownCodeArb,
 } from "./arbitraries.js";
+import { countingArray, totalWork } from "./countingProxies.js";
 import { unwrap } from "./fixtures.js";
 
 // Properties of the building blocks: JSON copying, identifiers and codes.
@@ -45,6 +46,21 @@ describe("copyJson", () => {
   test.prop([anyValueArb])("for any JavaScript value, the answer is a Result", (value) => {
     const result = copyJson(value);
     expect(typeof result.ok).toBe("boolean");
+  });
+
+  // The work is bounded by the node limit, not by the size of the input: an array of any
+  // length costs at most two reads per element that fits (its listing and its descriptor).
+  test.prop([
+    fc.oneof(
+      fc.nat({ max: JSON_LIMITS.maxNodes + 10 }),
+      fc.integer({ min: JSON_LIMITS.maxNodes, max: 2 ** 32 - 1 }),
+    ),
+  ])("an array of any length is decided after O(min(length, maxNodes)) reads", (length) => {
+    const { array, work } = countingArray(length);
+    const result = copyJson(array);
+    const fits = length < JSON_LIMITS.maxNodes; // the array itself is one value
+    expect(result.ok).toBe(fits);
+    expect(totalWork(work)).toBeLessThanOrEqual(fits ? 2 * (length + 1) : 1);
   });
 });
 

@@ -17,11 +17,14 @@ const node = (script: string): string =>
 const PUBLIC_NAMES = [
   "CLAIM_BACKOFF_BASE_MS",
   "CLAIM_BACKOFF_CAP_MS",
+  "DEFAULT_CALL_TIMEOUT_MS",
+  "DEFAULT_MAX_CONCURRENT_REQUESTS",
   "DEFAULT_MAX_MESSAGES_PER_REQUEST",
+  "DEFAULT_MAX_RECEIVED_WITHHELD",
   "DEFAULT_MAX_SESSIONS_PER_DEVICE",
   "DeviceList",
+  "HookTimedOut",
   "InMemoryPeerStore",
-  "KeyWithholding",
   "LibolmBackend",
   "MAX_REASON_LENGTH",
   "MEGOLM_ALGORITHM",
@@ -66,6 +69,7 @@ const PUBLIC_NAMES = [
   "persistPeerSnapshot",
   "restorePeerSnapshot",
   "stepPeer",
+  "systemClock",
 ];
 
 describe("the published package", () => {
