@@ -3,6 +3,7 @@ import { copyJson, isJsonObject, ownJsonField } from "../events/json.js";
 import { ok, type Result } from "../result.js";
 import { OLM_ALGORITHM, type OlmCiphertext, type OlmFailure } from "./olmBackend.js";
 import { olmFailure } from "./olmFailure.js";
+import { exceedsOlmLimit, MAX_OLM_BODY_BYTES } from "./olmInputLimits.js";
 
 /**
  * Picks our message out of an incoming Olm `m.room.encrypted` content, after checking it came
@@ -45,5 +46,7 @@ export function ciphertextFor(
   if (typeof body !== "string" || body === "") {
     return olmFailure("malformedInput", "The Olm message body is not a non-empty string.");
   }
-  return ok({ type, body });
+  // libolm copies the body onto its 64 KiB wasm stack (create_inbound_from, matches_inbound_from).
+  const tooLarge = exceedsOlmLimit(`The type ${type} Olm message body`, body, MAX_OLM_BODY_BYTES);
+  return tooLarge ?? ok({ type, body });
 }

@@ -15,6 +15,13 @@ export {
   type OlmFailure,
   type OlmFailureReason,
 } from "./olmBackend.js";
+export {
+  MAX_ED25519_SIGNATURE_BYTES,
+  MAX_OLM_BODY_BYTES,
+  MAX_OLM_KEY_BYTES,
+  MAX_OLM_PLAINTEXT_BYTES,
+  MAX_SIGNED_JSON_BYTES,
+} from "./olmInputLimits.js";
 export { buildOlmPlaintext, type OlmPlaintextParts, readOlmPlaintext } from "./olmPlaintext.js";
 export { initOlm } from "./olmRuntime.js";
 export { type Ed25519Signer, ed25519KeyName, signJson, verifyJsonSignature } from "./signedJson.js";

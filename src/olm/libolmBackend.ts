@@ -22,6 +22,12 @@ import {
   type OlmFailureReason,
 } from "./olmBackend.js";
 import { callOlm, describeOlmError, olmFailure } from "./olmFailure.js";
+import {
+  exceedsDeviceKeyLimits,
+  exceedsKeyLimit,
+  exceedsOlmLimit,
+  MAX_OLM_PLAINTEXT_BYTES,
+} from "./olmInputLimits.js";
 import { buildOlmPlaintext, readOlmPlaintext } from "./olmPlaintext.js";
 import { initOlm } from "./olmRuntime.js";
 import { SessionStore } from "./sessionStore.js";
@@ -123,8 +129,13 @@ export class LibolmBackend implements OlmBackend {
 
   createOutboundSession(device: PeerDevice, claimed: ClaimedOneTimeKey): Result<void, OlmFailure> {
     return this.guarded("sessionCreationFailed", () => {
+      // Sizes are checked before libolm sees a value (docs/olm-limits.md).
+      const deviceKeys = exceedsDeviceKeyLimits(device);
+      if (deviceKeys !== undefined) return deviceKeys;
       const key = verifiedClaimedKey(device, claimed);
       if (!key.ok) return key;
+      const oneTimeKey = exceedsKeyLimit("The claimed one-time key", key.value);
+      if (oneTimeKey !== undefined) return oneTimeKey;
       const session = new Olm.Session();
       const created = callOlm("sessionCreationFailed", () =>
         session.create_outbound(this.account, device.curve25519, key.value),
@@ -160,7 +171,14 @@ export class LibolmBackend implements OlmBackend {
         type: eventType,
         content: copied.value,
       });
-      const message = callOlm("encryptionFailed", () => session.encrypt(JSON.stringify(plaintext)));
+      const text = JSON.stringify(plaintext);
+      const tooLarge = exceedsOlmLimit(
+        "The plaintext (event type, content and our device keys)",
+        text,
+        MAX_OLM_PLAINTEXT_BYTES,
+      );
+      if (tooLarge !== undefined) return tooLarge;
+      const message = callOlm("encryptionFailed", () => session.encrypt(text));
       if (!message.ok) return message;
       const { type, body } = message.value;
       return ok({
@@ -173,6 +191,9 @@ export class LibolmBackend implements OlmBackend {
 
   decrypt(sender: PeerDevice, content: JsonObject): Result<DecryptedOlmEvent, OlmFailure> {
     return this.guarded("decryptionFailed", () => {
+      // The sender's key and the body (checked in ciphertextFor) go onto libolm's wasm stack.
+      const senderKeys = exceedsDeviceKeyLimits(sender);
+      if (senderKeys !== undefined) return senderKeys;
       const message = ciphertextFor(content, sender, this.ownDevice);
       if (!message.ok) return message;
       const { type, body } = message.value;

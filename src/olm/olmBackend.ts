@@ -38,6 +38,11 @@ export type OlmFailureReason =
   | "badKeySignature"
   /** The claimed key object or the encrypted content is not of the expected shape. */
   | "malformedInput"
+  /**
+   * A value bound for libolm is over its size limit (docs/olm-limits.md); the detail names the
+   * field and the limit. Refused before libolm sees it: nothing changed.
+   */
+  | "inputTooLarge"
   /** No Olm session with the device exists. */
   | "noSession"
   /** libolm refused to create a session (bad key, used key, …). */

@@ -11,6 +11,12 @@ import { ok, type Result } from "../result.js";
 import { signingPayload } from "./canonicalJson.js";
 import type { OlmFailure } from "./olmBackend.js";
 import { callOlm, olmFailure } from "./olmFailure.js";
+import {
+  exceedsKeyLimit,
+  exceedsOlmLimit,
+  MAX_ED25519_SIGNATURE_BYTES,
+  MAX_SIGNED_JSON_BYTES,
+} from "./olmInputLimits.js";
 
 /** The name a device's ed25519 signature is filed under in `signatures[signer]`. */
 export const ed25519KeyName = (deviceId: string): string => `ed25519:${deviceId}`;
@@ -38,6 +44,8 @@ export function signJson(
   const bySigner = ownJsonField(existing, signer) ?? {};
   if (!isJsonObject(bySigner))
     return olmFailure("malformedInput", `\`signatures\` of ${signer} is not an object.`);
+  const tooLarge = exceedsOlmLimit("The signed JSON", payload.value, MAX_SIGNED_JSON_BYTES);
+  if (tooLarge !== undefined) return tooLarge;
   const signature = callOlm("malformedInput", () => key.sign(payload.value));
   if (!signature.ok) return signature;
   const signatures = {
@@ -64,6 +72,12 @@ export function verifyJsonSignature(
   if (!signature.ok) return signature;
   const payload = signingPayload(object);
   if (!payload.ok) return payload;
+  // ed25519_verify copies all three onto libolm's 64 KiB wasm stack.
+  const tooLarge =
+    exceedsKeyLimit("The ed25519 key", key) ??
+    exceedsOlmLimit("The ed25519 signature", signature.value, MAX_ED25519_SIGNATURE_BYTES) ??
+    exceedsOlmLimit("The signed JSON", payload.value, MAX_SIGNED_JSON_BYTES);
+  if (tooLarge !== undefined) return tooLarge;
   // ed25519_verify returns nothing on success and throws OLM.BAD_MESSAGE_MAC on a bad signature.
   return callOlm("badKeySignature", () => {
     const utility = new Olm.Utility();
