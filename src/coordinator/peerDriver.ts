@@ -60,9 +60,16 @@ export class PeerDriver {
       return initialPeerSnapshot;
     }
     if (stored === undefined) return initialPeerSnapshot;
-    const restored = restorePeerSnapshot(
-      typeof stored === "object" && stored !== null ? { ...stored, v: 1 } : stored,
-    );
+    // A PeerStore holds snapshots without the format version; restore reads only these fields.
+    const restored = restorePeerSnapshot({
+      v: 1,
+      get value() {
+        return Reflect.get(stored as object, "value");
+      },
+      get context() {
+        return Reflect.get(stored as object, "context");
+      },
+    });
     if (!restored.ok) {
       this.#reportError(new Error(`stored snapshot refused: ${restored.detail}`), "store.get");
       return initialPeerSnapshot;

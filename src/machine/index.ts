@@ -22,7 +22,7 @@ export {
   restorePeerSnapshot,
   type SnapshotRejection,
 } from "./peerSnapshot.js";
-export { type StepResult, stepPeer } from "./stepPeer.js";
+export { type StepRejection, type StepResult, stepPeer } from "./stepPeer.js";
 export {
   CLAIM_BACKOFF_BASE_MS,
   CLAIM_BACKOFF_CAP_MS,

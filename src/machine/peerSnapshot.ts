@@ -1,8 +1,11 @@
 import { initialTransition } from "xstate";
+import { describeThrown } from "../edges/describeThrown.js";
 import type { Result } from "../result.js";
 import type { PeerContext } from "./peerContext.js";
 import { peerMachine } from "./peerMachine.js";
-import { MAX_COUNTED_CLAIM_FAILURES } from "./timing.js";
+import { type OlmLeaf, peerShapeKey, type ReplyLeaf } from "./peerShape.js";
+import { REACHABLE_SHAPES } from "./reachableShapes.generated.js";
+import { MAX_COUNTED_CLAIM_FAILURES, MAX_PEER_ID } from "./timing.js";
 
 export type OlmStatus =
   | "noSession"
@@ -43,14 +46,19 @@ export function persistPeerSnapshot(snapshot: PeerSnapshot): PersistedPeerSnapsh
 }
 
 export interface SnapshotRejection {
-  readonly reason: "notAnObject" | "unsupportedVersion" | "invalidValue" | "invalidContext";
+  readonly reason:
+    | "notAnObject"
+    /** Reading the value threw (a throwing getter, a revoked Proxy). */
+    | "unreadable"
+    | "unsupportedVersion"
+    | "invalidValue"
+    | "invalidContext"
+    /** Well-typed, but no run of the machine ends in this state value with this context. */
+    | "unreachable";
   readonly detail: string;
 }
 
-const OLM_LEAVES = ["noSession", "established", "noticePending", "noticeDelivered"] as const;
-const REPLY_LEAVES = ["idle", "newSession", "existingSession", "backingOff"] as const;
-type OlmLeaf = (typeof OLM_LEAVES)[number];
-type ReplyLeaf = (typeof REPLY_LEAVES)[number];
+type Restored = Result<PeerSnapshot, SnapshotRejection>;
 
 /** The leaf state of each region, e.g. `{ olm: "noticePending", reply: "idle" }`. */
 export function peerLeaves(value: PeerStateValue): { olm: OlmLeaf; reply: ReplyLeaf } {
@@ -60,43 +68,65 @@ export function peerLeaves(value: PeerStateValue): { olm: OlmLeaf; reply: ReplyL
 }
 
 /**
- * Reads a persisted snapshot back (from a store, or anything else untrusted). The state value
- * and every context field are checked, as are the relations between them that the machine
- * keeps, so a restored machine is one the machine itself could have produced.
+ * The shapes of the snapshots the machine can reach, computed from the machine (exploreShapes.ts,
+ * committed as reachableShapes.generated.ts; a test keeps the two equal).
  */
-export function restorePeerSnapshot(input: unknown): Result<PeerSnapshot, SnapshotRejection> {
-  if (!isRecord(input)) return reject("notAnObject", "expected a persisted snapshot object");
-  if (input.v !== 1) return reject("unsupportedVersion", "only version 1 is known");
-  const value = readValue(input.value);
-  if (value === undefined) return reject("invalidValue", "not a state of the peer machine");
-  const context = readContext(input.context);
-  if (context === undefined) return reject("invalidContext", "context fields missing or mistyped");
-  const broken = brokenInvariant({ value, context });
-  if (broken !== undefined) return reject("invalidContext", broken);
-  return { ok: true, value: { value, context } };
+const REACHABLE: ReadonlySet<string> = new Set(REACHABLE_SHAPES);
+
+/**
+ * Reads a persisted snapshot back (from a store, or anything else untrusted). It is accepted
+ * exactly when the machine could have produced it: the state value and every context field are
+ * well-typed and in range, and its shape (peerShape.ts: leaves, which ids are zero, the failure
+ * count, the order of its times) is one the machine reaches. Every snapshot of a reachable shape
+ * is itself reachable (test/machine/witness.ts builds a run to it), so this is the exact set.
+ * Never throws: any JS value gives a snapshot or a typed rejection.
+ */
+export function restorePeerSnapshot(input: unknown): Restored {
+  try {
+    if (!isRecord(input)) return reject("notAnObject", "expected a persisted snapshot object");
+    if (input.v !== 1) return reject("unsupportedVersion", "only version 1 is known");
+    return readParts(input.value, input.context);
+  } catch (thrown) {
+    return reject("unreadable", `reading the snapshot threw ${describeThrown(thrown, 80)}`);
+  }
 }
 
-/** The relations between state value and context that every reachable snapshot satisfies. */
+/**
+ * Checks a snapshot `{ value, context }` as restorePeerSnapshot does (without the version) and
+ * rebuilds it from plain values: the result never aliases the input. Constant work for a
+ * snapshot of the documented shape: a dozen field reads, the key counts of three objects of one
+ * or two keys, and one set lookup (an object given with extra keys costs as many as it has).
+ * Never throws.
+ */
+export function readPeerSnapshot(input: unknown): Restored {
+  try {
+    if (!isRecord(input)) return reject("notAnObject", "expected a snapshot object");
+    return readParts(input.value, input.context);
+  } catch (thrown) {
+    return reject("unreadable", `reading the snapshot threw ${describeThrown(thrown, 80)}`);
+  }
+}
+
+/**
+ * Why the machine could not have produced this snapshot, or undefined if it could (the check
+ * restorePeerSnapshot makes, on a value already typed as a snapshot).
+ */
 export function brokenInvariant(snapshot: PeerSnapshot): string | undefined {
-  const { olm, reply } = peerLeaves(snapshot.value);
-  const c = snapshot.context;
-  const inEpisode = olm === "noticePending" || olm === "noticeDelivered";
-  if (inEpisode !== (c.unreachableSince !== null)) {
-    return "unreachableSince must be set exactly during a failure episode";
+  const read = readPeerSnapshot(snapshot);
+  return read.ok ? undefined : read.detail;
+}
+
+function readParts(valueInput: unknown, contextInput: unknown): Restored {
+  const value = readValue(valueInput);
+  if (value === undefined) return reject("invalidValue", "not a state of the peer machine");
+  const context = readContext(contextInput);
+  if (typeof context === "string") return reject("invalidContext", context);
+  const { olm, reply } = peerLeaves(value);
+  const shape = peerShapeKey(olm, reply, context);
+  if (!REACHABLE.has(shape)) {
+    return reject("unreachable", `the peer machine never reaches a snapshot of shape "${shape}"`);
   }
-  if (inEpisode && c.noticeId === 0) return "a failure episode needs a notice id";
-  const failing = c.claimFailures > 0;
-  if (failing !== (c.claimFailedAt !== null)) return "claimFailures and claimFailedAt go together";
-  if (reply === "backingOff" && !failing) return "backing off needs a failed claim";
-  if (failing && reply !== "backingOff" && reply !== "newSession") {
-    return "claim failures are kept only while backing off or retrying a claim";
-  }
-  // A session clears the claim backoff, and a claim is only started without a session.
-  if (failing && olm === "established") return "no claim failures while a session is established";
-  if ((reply === "newSession" || reply === "existingSession") && c.replyId === 0) {
-    return "a reply in flight needs a reply id";
-  }
-  return undefined;
+  return { ok: true, value: { value, context } };
 }
 
 function readValue(input: unknown): PeerStateValue | undefined {
@@ -121,8 +151,9 @@ function readValue(input: unknown): PeerStateValue | undefined {
   return { olm: olmStatus, reply: replyStatus };
 }
 
-function readContext(input: unknown): PeerContext | undefined {
-  if (!isRecord(input)) return undefined;
+/** The context rebuilt from plain values, or what is wrong with it. */
+function readContext(input: unknown): PeerContext | string {
+  if (!isRecord(input)) return "context is not an object";
   const noticeId = input.noticeId;
   const replyId = input.replyId;
   const claimFailures = input.claimFailures;
@@ -130,17 +161,18 @@ function readContext(input: unknown): PeerContext | undefined {
   const lastNoticeReceivedAt = input.lastNoticeReceivedAt;
   const lastReplyAt = input.lastReplyAt;
   const claimFailedAt = input.claimFailedAt;
+  if (!isId(noticeId)) return `noticeId must be an integer from 0 to ${MAX_PEER_ID}`;
+  if (!isId(replyId)) return `replyId must be an integer from 0 to ${MAX_PEER_ID}`;
+  if (!isFailureCount(claimFailures)) {
+    return `claimFailures must be an integer from 0 to ${MAX_COUNTED_CLAIM_FAILURES}`;
+  }
   if (
-    !isCount(noticeId) ||
-    !isCount(replyId) ||
-    !isCount(claimFailures) ||
-    claimFailures > MAX_COUNTED_CLAIM_FAILURES ||
     !isTimeOrNull(unreachableSince) ||
     !isTimeOrNull(lastNoticeReceivedAt) ||
     !isTimeOrNull(lastReplyAt) ||
     !isTimeOrNull(claimFailedAt)
   ) {
-    return undefined;
+    return "each time must be a finite number of ms or null";
   }
   return {
     noticeId,
@@ -155,11 +187,16 @@ function readContext(input: unknown): PeerContext | undefined {
 
 const isRecord = (x: unknown): x is Record<string, unknown> =>
   typeof x === "object" && x !== null && !Array.isArray(x);
-const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && Number(x) >= 0;
+/** Ids wrap within 32 bits (timing.ts), so no reachable id is larger. */
+const isId = (x: unknown): x is number =>
+  Number.isSafeInteger(x) && Number(x) >= 0 && Number(x) <= MAX_PEER_ID;
+const isFailureCount = (x: unknown): x is number =>
+  Number.isSafeInteger(x) && Number(x) >= 0 && Number(x) <= MAX_COUNTED_CLAIM_FAILURES;
 const isTimeOrNull = (x: unknown): x is number | null =>
   x === null || (typeof x === "number" && Number.isFinite(x));
 
-const reject = (
-  reason: SnapshotRejection["reason"],
-  detail: string,
-): Result<PeerSnapshot, SnapshotRejection> => ({ ok: false, reason, detail });
+const reject = (reason: SnapshotRejection["reason"], detail: string): Restored => ({
+  ok: false,
+  reason,
+  detail,
+});

@@ -1,0 +1,239 @@
+/**
+ * Witness runs: for a snapshot restore accepts, an event sequence that takes a fresh peer there
+ * exactly, built from the target alone. It proves the snapshot reachable, so restore accepts no
+ * state the machine cannot produce (test/machine/restoreReachable.test.ts).
+ *
+ * Ids. A notice id of 4 000 000 000 takes as many failure episodes; no test can replay them.
+ * The witness says where ids are pumped instead: a pump is a short event sequence that, from a
+ * snapshot s of a "pumpable" kind, leads to s with that one id moved on by nextPeerId and nothing
+ * else changed:
+ *
+ * - reply id: RESUMED while a reply is in flight (it restarts the reply under a fresh id);
+ * - notice id: end the failure episode with SESSION_ESTABLISHED and start it again with
+ *   ESTABLISH_FAILED at the same time (and NOTICE_SENT if it was delivered); when established,
+ *   the other way round. Pumpable while the session does not touch the reply region: reply idle,
+ *   or replying with no claim failures.
+ *
+ * The pump lemma (restoreReachable.test.ts checks it on arbitrary accepted snapshots, ids up to
+ * MAX_PEER_ID and across the wrap) gives: if s is reachable and pumpable, so is s with that id
+ * replaced by any value nextPeerId reaches from it, which from a non-zero id is every non-zero id
+ * (the ids 1..MAX_PEER_ID form one cycle). So `runWitness` pumps for real while the distance is
+ * short, and otherwise replaces the id by the one just before the target (reachable by the
+ * lemma) and performs the last pump for real.
+ */
+import { expect } from "vitest";
+import type { PeerContext } from "../../src/machine/peerContext.js";
+import type { PeerEvent } from "../../src/machine/peerEvents.js";
+import {
+  initialPeerSnapshot,
+  type PeerSnapshot,
+  peerLeaves,
+  restorePeerSnapshot,
+} from "../../src/machine/peerSnapshot.js";
+import { stepPeer } from "../../src/machine/stepPeer.js";
+import { MAX_PEER_ID } from "../../src/machine/timing.js";
+import { modelWaitIsOver, ONE_HOUR_MS } from "../model/referenceModel.js";
+
+export type IdField = "noticeId" | "replyId";
+
+export type WitnessStep =
+  /** An event, built from the context at that point (for the current ids). */
+  | { readonly event: (context: PeerContext) => PeerEvent }
+  /** Pump this id until it equals `to`. */
+  | { readonly pump: IdField; readonly to: number };
+
+/** The witness's own successor function, written from the rule "ids wrap to 1". */
+export const nextId = (id: number): number => (id === MAX_PEER_ID ? 1 : id + 1);
+const previousId = (id: number): number => (id === 1 ? MAX_PEER_ID : id - 1);
+
+/** How many nextId steps from `from` to `to` (Infinity if never: nothing leads back to 0). */
+export function idDistance(from: number, to: number): number {
+  if (from === to) return 0;
+  if (to === 0) return Number.POSITIVE_INFINITY;
+  if (from === 0) return 1 + idDistance(1, to);
+  return (to - from + MAX_PEER_ID) % MAX_PEER_ID;
+}
+
+/** The pump for `field` from `snapshot`, or undefined if the snapshot is not pumpable. */
+export function pumpEvents(field: IdField, snapshot: PeerSnapshot): PeerEvent[] | undefined {
+  const { olm, reply } = peerLeaves(snapshot.value);
+  const c = snapshot.context;
+  if (field === "replyId") {
+    return reply === "newSession" || reply === "existingSession"
+      ? [{ type: "RESUMED", at: 0 }]
+      : undefined;
+  }
+  const quietReply = reply === "idle" || (reply !== "backingOff" && c.claimFailures === 0);
+  if (!quietReply) return undefined;
+  const session = { type: "SESSION_ESTABLISHED", at: 0, origin: "inbound" } as const;
+  switch (olm) {
+    case "noSession":
+      return undefined;
+    case "established":
+      return [{ type: "ESTABLISH_FAILED", at: 0 }, session];
+    case "noticePending":
+      return [session, { type: "ESTABLISH_FAILED", at: c.unreachableSince ?? 0 }];
+    case "noticeDelivered":
+      return [
+        session,
+        { type: "ESTABLISH_FAILED", at: c.unreachableSince ?? 0 },
+        { type: "NOTICE_SENT", at: 0, noticeId: nextId(c.noticeId) },
+      ];
+  }
+}
+
+/** stepPeer, failing if the event or the snapshot was refused. */
+export function mustStep(snapshot: PeerSnapshot, event: PeerEvent): PeerSnapshot {
+  const result = stepPeer(snapshot, event);
+  if (result.kind === "rejected") {
+    const { reason, detail } = result.rejection;
+    throw new Error(
+      `${JSON.stringify(event)} from ${JSON.stringify(snapshot)} refused: ${reason}: ${detail}`,
+    );
+  }
+  return result.snapshot;
+}
+
+export function withId(snapshot: PeerSnapshot, field: IdField, id: number): PeerSnapshot {
+  return { value: snapshot.value, context: { ...snapshot.context, [field]: id } };
+}
+
+/** Real pumps up to this many; beyond, the pump lemma stands for all but the last. */
+const REAL_PUMPS = 6;
+
+function pump(snapshot: PeerSnapshot, field: IdField, to: number): PeerSnapshot {
+  let s = snapshot;
+  const once = () => {
+    const events = pumpEvents(field, s);
+    expect(events, `a ${field} pump from ${JSON.stringify(s)}`).toBeDefined();
+    const before = s;
+    for (const event of events ?? []) s = mustStep(s, event);
+    // The lemma's instance at hand: only that id moved, by nextId.
+    expect(s).toStrictEqual(withId(before, field, nextId(before.context[field])));
+  };
+  if (s.context[field] === 0 && to !== 0) once();
+  const distance = idDistance(s.context[field], to);
+  expect(distance, `${field} ${s.context[field]} can never become ${to}`).toBeLessThan(
+    Number.POSITIVE_INFINITY,
+  );
+  if (distance > REAL_PUMPS) {
+    // Reachable by the pump lemma: distance - 1 pumps from the reachable s.
+    s = withId(s, field, previousId(to));
+    expect(restorePeerSnapshot({ v: 1, ...s }).ok).toBe(true);
+    once();
+  } else {
+    for (let i = 0; i < distance; i += 1) once();
+  }
+  return s;
+}
+
+/** Runs a witness from a fresh peer and returns where it ends. */
+export function runWitness(steps: readonly WitnessStep[]): PeerSnapshot {
+  let s: PeerSnapshot = initialPeerSnapshot;
+  for (const step of steps) {
+    s = "event" in step ? mustStep(s, step.event(s.context)) : pump(s, step.pump, step.to);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the witness
+
+const H = ONE_HOUR_MS;
+/** A reading past every wait from any anchor below it (no wait is ≥ 2^970 ms). */
+const LATE = Number.MAX_VALUE;
+
+const ev = (event: PeerEvent): WitnessStep => ({ event: () => event });
+const received = (at: number): WitnessStep => ev({ type: "NOTICE_RECEIVED", at });
+const session = (at = 0): WitnessStep =>
+  ev({ type: "SESSION_ESTABLISHED", at, origin: "outbound" });
+const failed = (at: number): WitnessStep => ev({ type: "ESTABLISH_FAILED", at });
+const noticeSent: WitnessStep = {
+  event: (c) => ({ type: "NOTICE_SENT", at: 0, noticeId: c.noticeId }),
+};
+const replied = (at: number): WitnessStep => ({
+  event: (c) => ({ type: "REPLY_SUCCEEDED", at, replyId: c.replyId }),
+});
+const replyFailed = (at: number): WitnessStep => ({
+  event: (c) => ({ type: "REPLY_FAILED", at, replyId: c.replyId }),
+});
+const pumpTo = (field: IdField, to: number): WitnessStep => ({ pump: field, to });
+
+/**
+ * A witness for `target` (meant for snapshots restore accepts; for others it ends elsewhere).
+ * The olm region is set up first or last, around the reply history, as the reply needs:
+ * an existing-session reply needs a session, a new-session reply needs none.
+ */
+export function witnessFor(target: PeerSnapshot): WitnessStep[] {
+  const { olm, reply } = peerLeaves(target.value);
+  const c = target.context;
+  const inEpisode = olm === "noticePending" || olm === "noticeDelivered";
+  const U = c.unreachableSince ?? 0;
+  const L = c.lastNoticeReceivedAt ?? 0;
+  const P = c.lastReplyAt;
+  const C = c.claimFailedAt ?? 0;
+  const steps: WitnessStep[] = [];
+
+  /** Episode start at U (and delivery), from a state outside an episode. */
+  const episodeTail = () => {
+    if (!inEpisode) return;
+    steps.push(failed(U));
+    if (olm === "noticeDelivered") steps.push(noticeSent);
+  };
+
+  if (reply === "idle" || reply === "existingSession") {
+    if (reply === "idle" && c.replyId === 0) {
+      // Never replied: only the olm region moved.
+      if (olm === "established") steps.push(session(), pumpTo("noticeId", c.noticeId));
+      if (inEpisode) {
+        steps.push(failed(U), pumpTo("noticeId", c.noticeId));
+        if (olm === "noticeDelivered") steps.push(noticeSent);
+      }
+      return steps;
+    }
+    // Replies over a session: establish it, pump the notice id, start the episode last.
+    steps.push(session(), pumpTo("noticeId", inEpisode ? c.noticeId - 1 : c.noticeId));
+    if (reply === "existingSession") {
+      if (P === null) steps.push(received(L));
+      else steps.push(received(P), replied(P), received(LATE), received(L));
+      steps.push(pumpTo("replyId", c.replyId));
+    } else if (P === null) {
+      steps.push(received(L), pumpTo("replyId", c.replyId), replyFailed(0));
+    } else if (P >= L) {
+      // The last notice started the last reply, which succeeded at P.
+      steps.push(received(L), pumpTo("replyId", c.replyId), replied(P));
+    } else if (!modelWaitIsOver(P, L, H)) {
+      // A notice inside the hour after the reply: only recorded.
+      steps.push(received(P), pumpTo("replyId", c.replyId), replied(P), received(L));
+    } else {
+      // A notice an hour or more after the reply: its reply failed.
+      steps.push(received(P), replied(P), received(L), pumpTo("replyId", c.replyId));
+      steps.push(replyFailed(0));
+    }
+    episodeTail();
+    return steps;
+  }
+
+  // A new-session reply (in flight, or failed and backing off): no session when it starts.
+  if (P !== null) {
+    // An earlier reply over a session at P; then the episode, in which the claims happen.
+    steps.push(session(), pumpTo("noticeId", c.noticeId - 1), received(P), replied(P));
+    steps.push(failed(inEpisode ? U : 0));
+    if (olm === "noticeDelivered") steps.push(noticeSent);
+  } else if (inEpisode) {
+    steps.push(failed(U), pumpTo("noticeId", c.noticeId));
+    if (olm === "noticeDelivered") steps.push(noticeSent);
+  } else if (olm === "established" && c.noticeId !== 0) {
+    steps.push(failed(0), pumpTo("noticeId", c.noticeId));
+  }
+  // The claim ladder: failures so far, each followed by a notice once the backoff is over.
+  const rungs = reply === "newSession" ? c.claimFailures : c.claimFailures - 1;
+  steps.push(received(P === null ? L : LATE));
+  for (let i = 1; i <= rungs; i += 1) {
+    steps.push(replyFailed(reply === "newSession" && i === rungs ? C : 0), received(LATE));
+  }
+  steps.push(received(L), pumpTo("replyId", c.replyId));
+  if (reply === "backingOff") steps.push(replyFailed(C));
+  if (olm === "established") steps.push(session());
+  return steps;
+}
