@@ -13,12 +13,47 @@ export async function callHook(
 ): Promise<void> {
   const settled = await settleWithin(name, timeoutMs, call);
   if (settled.settled) return;
+  reportHookError(
+    hooks,
+    settled.fault === "threw" ? settled.thrown : new HookTimedOut(name, settled.detail),
+    name,
+  );
+}
+
+/**
+ * Calls a hook whose outcome is not awaited (onPeerStateChange): a throw, or a promise it
+ * returns that rejects later, still goes to onHookError and never becomes an unhandled rejection.
+ */
+export function callHookDetached(
+  hooks: KeyWithholdingHooks,
+  name: string,
+  call: () => unknown,
+): void {
   try {
-    const error =
-      settled.fault === "threw" ? settled.thrown : new HookTimedOut(name, settled.detail);
-    hooks.onHookError?.(error, name);
+    onRejection(call(), (reason) => reportHookError(hooks, reason, name));
+  } catch (thrown) {
+    reportHookError(hooks, thrown, name);
+  }
+}
+
+/** Tells onHookError; whatever it throws, returns or rejects with goes nowhere. */
+export function reportHookError(hooks: KeyWithholdingHooks, error: unknown, where: string): void {
+  try {
+    onRejection(hooks.onHookError?.(error, where), () => {});
   } catch {
     // A failing error reporter has nowhere left to report to.
+  }
+}
+
+/** If `value` is a thenable, handles its rejection; reading `then` itself may throw. */
+function onRejection(value: unknown, handle: (reason: unknown) => void): void {
+  try {
+    if ((typeof value !== "object" && typeof value !== "function") || value === null) return;
+    const then: unknown = Reflect.get(value, "then");
+    if (typeof then !== "function") return;
+    Reflect.apply(then, value, [() => {}, handle]);
+  } catch (thrown) {
+    handle(thrown);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   serverOf,
 } from "../transport/keysClaimResponse.js";
 import type { Transport } from "../transport/transport.js";
+import { reportHookError } from "./callHook.js";
 import { GuardedOlm } from "./guardedOlm.js";
 import { handleIncoming } from "./incomingEvent.js";
 import {
@@ -460,11 +461,7 @@ export class KeyWithholding {
   }
 
   #reportError(thrown: unknown, where: string): void {
-    try {
-      this.#hooks.onHookError?.(thrown, where);
-    } catch {
-      // Nowhere left to report to.
-    }
+    reportHookError(this.#hooks, thrown, where);
   }
 }
 

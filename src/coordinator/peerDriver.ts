@@ -12,7 +12,7 @@ import { type StepResult, stepPeer } from "../machine/stepPeer.js";
 import type { PeerStore } from "../store/peerStore.js";
 import { parseKeysClaimResponse } from "../transport/keysClaimResponse.js";
 import type { Transport } from "../transport/transport.js";
-import { callHook } from "./callHook.js";
+import { callHook, callHookDetached, reportHookError } from "./callHook.js";
 import type { GuardedOlm } from "./guardedOlm.js";
 import type { KeyWithholdingHooks, ReplyOutcome } from "./keyWithholdingTypes.js";
 import type { Outbox } from "./outbox.js";
@@ -129,19 +129,14 @@ export class PeerDriver {
     const from = peerLeaves(before.value);
     const to = peerLeaves(after.value);
     if (from.olm === to.olm && from.reply === to.reply) return;
-    try {
-      this.parts.hooks.onPeerStateChange?.({ device, event, from, to });
-    } catch (thrown) {
-      this.#reportError(thrown, "onPeerStateChange");
-    }
+    const { hooks } = this.parts;
+    callHookDetached(hooks, "onPeerStateChange", () =>
+      hooks.onPeerStateChange?.({ device, event, from, to }),
+    );
   }
 
   #reportError(thrown: unknown, where: string): void {
-    try {
-      this.parts.hooks.onHookError?.(thrown, where);
-    } catch {
-      // A failing error reporter has nowhere left to report to.
-    }
+    reportHookError(this.parts.hooks, thrown, where);
   }
 
   /** Carries out one command; for a reply, says how it ended. */

@@ -246,6 +246,11 @@ export class SimulatedDevice {
     return results;
   }
 
+  /** For a delivery layer of its own (robustness tests): imports a decrypted m.room_key. */
+  importRoomKeyForTest(content: JsonObject): void {
+    this.#importRoomKey(content);
+  }
+
   #importRoomKey(content: JsonObject): void {
     const sessionId = content.session_id;
     const sessionKey = content.session_key;
