@@ -128,10 +128,12 @@ export class KeyWithholding {
     return this.#safely(async () => {
       const read = readEntries(outcomes, "outcomes", readShareOutcome);
       if (!read.ok) return this.#refusedCall(read);
+      let accepted = 0;
       const refused: Refusal[] = [];
       for (const entry of read.value) {
         const device = this.#accept(entry, (value) => value.device, refused);
         if (device === undefined || !entry.ok) continue;
+        accepted += 1;
         const at = this.#driver.now();
         await this.#driver.drive(
           device,
@@ -140,6 +142,8 @@ export class KeyWithholding {
             : { type: "ESTABLISH_FAILED", at },
         );
       }
+      // A call whose every entry was refused acts on nothing, not even earlier pending requests.
+      if (accepted === 0) return this.#refusedEntries(refused);
       return withRefused(await this.flush(), refused);
     });
   }
@@ -176,6 +180,7 @@ export class KeyWithholding {
       await this.#driver.syncSession(device);
     }
     for (const refusal of refused) outcomes.push({ outcome: "refused", ...refusal });
+    if (refused.length === read.value.length && read.value.length > 0) return outcomes;
     if (missing.length > 0) {
       const response = await safeClaimKeys(
         this.#transport,
@@ -230,10 +235,12 @@ export class KeyWithholding {
       const read = readEntries(requests, "requests", readSessionWithheldRequest);
       if (!read.ok) return this.#refusedCall(read);
       const own = this.#olm.ownDevice;
+      let accepted = 0;
       const refused: Refusal[] = [];
       for (const entry of read.value) {
         const device = this.#accept(entry, (value) => value.device, refused);
         if (device === undefined || !entry.ok) continue;
+        accepted += 1;
         const { roomId, sessionId, code, reason } = entry.value;
         const peer = peerKeyOf(device);
         const key = JSON.stringify([peer, roomId, sessionId]);
@@ -254,6 +261,7 @@ export class KeyWithholding {
           origin: { kind: "sessionWithheld", peer, roomId, sessionId },
         });
       }
+      if (accepted === 0) return this.#refusedEntries(refused);
       return withRefused(await this.flush(), refused);
     });
   }
@@ -451,6 +459,10 @@ export class KeyWithholding {
       this.#reportError(thrown, "coordinator");
       return { requests: [], stillPending: this.#outbox.pendingCount, refused: [] };
     }
+  }
+
+  #refusedEntries(refused: readonly Refusal[]): FlushReport {
+    return { requests: [], stillPending: this.#outbox.pendingCount, refused };
   }
 
   #refusedCall(read: {

@@ -50,8 +50,19 @@ export class PeerDriver {
     return this.parts.clock.now();
   }
 
-  /** The stored snapshot; anything unreadable in the store counts as a fresh peer. */
+  /**
+   * The last snapshot this process stepped each device to. Within a process it is the truth: a
+   * store that later answers garbage, or fails a save, cannot make a reply's outcome land on a
+   * fresh peer and leave the stored machine mid-reply. The store is read once per device.
+   */
+  readonly #snapshots = new Map<PeerKey, PeerSnapshot>();
+
+  /** The device's snapshot; anything unreadable in the store counts as a fresh peer. */
   snapshot(device: PeerDevice): PeerSnapshot {
+    return this.#snapshots.get(peerKeyOf(device)) ?? this.#readStored(device);
+  }
+
+  #readStored(device: PeerDevice): PeerSnapshot {
     let stored: unknown;
     try {
       stored = this.parts.store.get(peerKeyOf(device));
@@ -104,12 +115,13 @@ export class PeerDriver {
     const before = this.snapshot(device);
     const step = stepPeer(before, event);
     if (step.kind !== "applied") return { step, reply: "none" };
+    this.#snapshots.set(key, step.snapshot);
     try {
       this.parts.store.set(key, step.snapshot);
     } catch (thrown) {
-      // Unsaved, the step did not happen: carrying out its commands would repeat them later.
+      // The step stands in this process (its commands must still end in outcomes); only its
+      // durable copy is missing, which the next successful save of this device repairs.
       this.#reportError(thrown, "store.set");
-      return { step: { kind: "ignored", snapshot: before }, reply: "none" };
     }
     this.#reportStateChange(device, event, before, step.snapshot);
     let reply: ReplyOutcome = "none";

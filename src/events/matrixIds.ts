@@ -29,8 +29,15 @@ interface IdRule {
 
 const WHITESPACE_OR_CONTROL = /[\s\p{Cc}]/u;
 const CONTROL = /\p{Cc}/u;
-// The localpart ends at the first ':'; the server part may itself hold ':' (port, IPv6).
-const USER_ID_SHAPE = /^@[^:]+:.+$/su;
+// A lone UTF-16 surrogate has no UTF-8 form: the server refuses any request that holds one.
+const LONE_SURROGATE = /\p{Cs}/u;
+// server_name = hostname [":" port], hostname = "[" IPv6 "]" / IPv4 / DNS name (appendices).
+// Checked exactly, because one id the server refuses fails the whole request it travels in.
+const SERVER_NAME = String.raw`(?:\[[0-9A-Fa-f:.]{2,45}\]|[0-9A-Za-z.-]{1,255})(?::[0-9]{1,5})?`;
+// The localpart ends at the first ':' (historical localparts allow more than today's set).
+const USER_ID_SHAPE = new RegExp(String.raw`^@[^:]+:${SERVER_NAME}$`, "u");
+// Room versions 1–11: !opaque:server; room version 12: "!" + a 43-character URL-safe hash.
+const ROOM_ID_SHAPE = new RegExp(String.raw`^!(?:[^:]+:${SERVER_NAME}|[A-Za-z0-9_-]{43})$`, "u");
 // 32 bytes = 43 unpadded characters; the last one carries 2 spare bits that must be zero.
 const CURVE25519_KEY_SHAPE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
 
@@ -38,18 +45,19 @@ const rules = {
   userId: {
     invalid: "invalidUserId",
     expected: "a user ID like @localpart:server",
-    accepts: (s) => USER_ID_SHAPE.test(s) && !WHITESPACE_OR_CONTROL.test(s),
+    accepts: (s) =>
+      USER_ID_SHAPE.test(s) && !WHITESPACE_OR_CONTROL.test(s) && !LONE_SURROGATE.test(s),
   },
-  // Room v12 IDs are "!" + a hash with no server part, so ':' is not required.
   roomId: {
     invalid: "invalidRoomId",
-    expected: "a room ID starting with !",
-    accepts: (s) => s.length > 1 && s.startsWith("!") && !WHITESPACE_OR_CONTROL.test(s),
+    expected: "a room ID like !opaque:server (or a room version 12 hash)",
+    accepts: (s) =>
+      ROOM_ID_SHAPE.test(s) && !WHITESPACE_OR_CONTROL.test(s) && !LONE_SURROGATE.test(s),
   },
   deviceId: {
     invalid: "invalidDeviceId",
     expected: "a non-empty device ID without control characters",
-    accepts: (s) => s.length > 0 && !CONTROL.test(s),
+    accepts: (s) => s.length > 0 && !CONTROL.test(s) && !LONE_SURROGATE.test(s),
   },
   // Megolm session IDs are opaque to receivers; only emptiness is meaningless.
   sessionId: {
