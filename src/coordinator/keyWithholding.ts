@@ -128,22 +128,18 @@ export class KeyWithholding {
     return this.#safely(async () => {
       const read = readEntries(outcomes, "outcomes", readShareOutcome);
       if (!read.ok) return this.#refusedCall(read);
-      let accepted = 0;
-      const refused: Refusal[] = [];
-      for (const entry of read.value) {
-        const device = this.#accept(entry, (value) => value.device, refused);
-        if (device === undefined || !entry.ok) continue;
-        accepted += 1;
+      const { accepted, refused } = this.#acceptAll(read.value, (value) => value.device);
+      for (const { device, outcome } of accepted) {
         const at = this.#driver.now();
         await this.#driver.drive(
           device,
-          entry.value.outcome === "established"
+          outcome === "established"
             ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
             : { type: "ESTABLISH_FAILED", at },
         );
       }
       // A call whose every entry was refused acts on nothing, not even earlier pending requests.
-      if (accepted === 0) return this.#refusedEntries(refused);
+      if (accepted.length === 0) return this.#refusedEntries(refused);
       return withRefused(await this.flush(), refused);
     });
   }
@@ -167,10 +163,8 @@ export class KeyWithholding {
     if (!read.ok) return [{ outcome: "refused", ...refusalOf(read) }];
     const outcomes: EstablishOutcome[] = [];
     const missing: PeerDevice[] = [];
-    const refused: Refusal[] = [];
-    for (const entry of read.value) {
-      const device = this.#accept(entry, (value) => value, refused);
-      if (device === undefined) continue;
+    const { accepted, refused } = this.#acceptAll(read.value, (device) => device);
+    for (const device of accepted) {
       if (!this.#olm.hasSession(device)) {
         missing.push(device);
         continue;
@@ -180,7 +174,7 @@ export class KeyWithholding {
       await this.#driver.syncSession(device);
     }
     for (const refusal of refused) outcomes.push({ outcome: "refused", ...refusal });
-    if (refused.length === read.value.length && read.value.length > 0) return outcomes;
+    if (accepted.length === 0 && refused.length > 0) return outcomes;
     if (missing.length > 0) {
       const response = await safeClaimKeys(
         this.#transport,
@@ -235,13 +229,8 @@ export class KeyWithholding {
       const read = readEntries(requests, "requests", readSessionWithheldRequest);
       if (!read.ok) return this.#refusedCall(read);
       const own = this.#olm.ownDevice;
-      let accepted = 0;
-      const refused: Refusal[] = [];
-      for (const entry of read.value) {
-        const device = this.#accept(entry, (value) => value.device, refused);
-        if (device === undefined || !entry.ok) continue;
-        accepted += 1;
-        const { roomId, sessionId, code, reason } = entry.value;
+      const { accepted, refused } = this.#acceptAll(read.value, (value) => value.device);
+      for (const { device, roomId, sessionId, code, reason } of accepted) {
         const peer = peerKeyOf(device);
         const key = JSON.stringify([peer, roomId, sessionId]);
         if (this.#sessionNoticesSent.has(key)) continue;
@@ -261,7 +250,7 @@ export class KeyWithholding {
           origin: { kind: "sessionWithheld", peer, roomId, sessionId },
         });
       }
-      if (accepted === 0) return this.#refusedEntries(refused);
+      if (accepted.length === 0) return this.#refusedEntries(refused);
       return withRefused(await this.flush(), refused);
     });
   }
@@ -420,36 +409,29 @@ export class KeyWithholding {
     }
   }
 
-  /** An entry's device, unless the entry was refused or names our own device. */
-  #accept<T>(
-    entry: Entry<T>,
+  /** Splits entries into the accepted values and the refusals (malformed, or our own device). */
+  #acceptAll<T>(
+    entries: readonly Entry<T>[],
     deviceOf: (value: T) => PeerDevice,
-    refused: Refusal[],
-  ): PeerDevice | undefined {
-    if (!entry.ok) {
-      refused.push({
-        reason: "invalidArgument",
-        index: entry.index,
-        path: entry.path,
-        detail: entry.detail,
-      });
-      return undefined;
-    }
-    const device = deviceOf(entry.value);
+  ): { accepted: T[]; refused: Refusal[] } {
+    const accepted: T[] = [];
+    const refused: Refusal[] = [];
     const own = this.#olm.ownDevice;
-    const isOwn =
-      device.userId === own.userId &&
-      (device.deviceId === own.deviceId || device.curve25519 === own.curve25519);
-    if (isOwn) {
-      refused.push({
-        reason: "ownDevice",
-        index: entry.index,
-        path: [],
-        detail: "this is our own device",
-      });
-      return undefined;
+    for (const entry of entries) {
+      const { index } = entry;
+      if (!entry.ok) {
+        refused.push({ reason: "invalidArgument", index, path: entry.path, detail: entry.detail });
+        continue;
+      }
+      const device = deviceOf(entry.value);
+      const isOwn =
+        device.userId === own.userId &&
+        (device.deviceId === own.deviceId || device.curve25519 === own.curve25519);
+      if (isOwn)
+        refused.push({ reason: "ownDevice", index, path: [], detail: "this is our own device" });
+      else accepted.push(entry.value);
     }
-    return device;
+    return { accepted, refused };
   }
 
   async #safely(run: () => Promise<FlushReport>): Promise<FlushReport> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { PeerDevice } from "../../src/devices/peerDevice.js";
+import { buildNoOlmNotice } from "../../src/events/buildNotice.js";
 import type { SessionId } from "../../src/events/matrixIds.js";
 import { HOUR, MINUTE, makeWorld, ROOM, type World } from "./worldFixture.js";
 
@@ -17,13 +18,9 @@ afterEach(() => {
 
 const YEAR = 365 * 24 * HOUR;
 
-const noOlmFrom = (from: PeerDevice) => ({
-  algorithm: "m.megolm.v1.aes-sha2",
-  sender_key: from.curve25519,
-  from_device: from.deviceId,
-  code: "m.no_olm",
-  reason: "Unable to establish a secure channel.",
-});
+// The notice a device sends, built by the library's own builder.
+const noOlmFrom = (from: PeerDevice) =>
+  buildNoOlmNotice({ senderKey: from.curve25519, fromDevice: from.deviceId });
 
 async function skewedBob() {
   const skew = { ms: 0 };

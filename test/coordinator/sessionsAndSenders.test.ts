@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { PeerDevice } from "../../src/devices/peerDevice.js";
+import { buildNoOlmNotice } from "../../src/events/buildNotice.js";
 import { peerLeaves } from "../../src/machine/peerSnapshot.js";
 import { deliveredTo, HOUR, makeWorld, ROOM, type World } from "./worldFixture.js";
 
@@ -14,13 +15,9 @@ afterEach(() => {
   world = undefined;
 });
 
-const noOlmFrom = (from: PeerDevice) => ({
-  algorithm: "m.megolm.v1.aes-sha2",
-  sender_key: from.curve25519,
-  from_device: from.deviceId,
-  code: "m.no_olm",
-  reason: "Unable to establish a secure channel.",
-});
+// The notice a device sends, built by the library's own builder.
+const noOlmFrom = (from: PeerDevice) =>
+  buildNoOlmNotice({ senderKey: from.curve25519, fromDevice: from.deviceId });
 
 describe("defect 5: concurrent shares never notify a device we hold a session with", () => {
   it("two shares racing for the last one-time key: one session, no m.no_olm", async () => {

@@ -1,5 +1,5 @@
 import { peerLeaves } from "../../../src/machine/peerSnapshot.js";
-import { asJson, HOUR, makeRobustWorld, ROOM, syncRaw } from "./world.js";
+import { asJson, HOUR, makeRobustWorld, ROOM, syncRaw } from "../../support/simulatedWorld.js";
 
 export interface FloodCounters {
   notices: number;

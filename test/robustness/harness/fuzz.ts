@@ -18,6 +18,13 @@ import { InMemoryPeerStore, type PeerStore } from "../../../src/store/peerStore.
 import type { Transport } from "../../../src/transport/transport.js";
 import { rawWithheldEventArb } from "../../events/arbitraries.js";
 import {
+  asJson,
+  makeRobustWorld,
+  ROOM,
+  type RobustWorld,
+  syncRaw,
+} from "../../support/simulatedWorld.js";
+import {
   argRecipeArb,
   build,
   buildHostile,
@@ -27,7 +34,6 @@ import {
   recipeArb,
   showRecipe,
 } from "./hostile.js";
-import { asJson, makeRobustWorld, ROOM, type RobustWorld, syncRaw } from "./world.js";
 
 export interface FuzzCounters {
   inputs: number;

@@ -3,8 +3,14 @@ import type { RoomId } from "../../../src/events/matrixIds.js";
 import { peerLeaves } from "../../../src/machine/peerSnapshot.js";
 import { REPLY_INTERVAL_MS } from "../../../src/machine/timing.js";
 import type { Transport } from "../../../src/transport/transport.js";
+import {
+  HOUR,
+  MINUTE,
+  makeRobustWorld,
+  noOlmDeliveries,
+  type RobustWorld,
+} from "../../support/simulatedWorld.js";
 import { buildHostile } from "./hostile.js";
-import { HOUR, MINUTE, makeRobustWorld, noOlmDeliveries, type RobustWorld } from "./world.js";
 
 /*
  * Racing peers: 2–3 real coordinators on the homeserver double, every transport call and every

@@ -1,13 +1,14 @@
-import type { KeyWithholdingHooks } from "../../../src/coordinator/keyWithholdingTypes.js";
-import type { JsonObject } from "../../../src/events/json.js";
-import type { RoomId } from "../../../src/events/matrixIds.js";
-import { InMemoryHomeserver } from "../../support/homeserver/index.js";
-import type { ToDeviceEvent } from "../../support/homeserver/types.js";
-import { SimulatedDevice, type SimulatedDeviceOptions } from "../../support/simulatedDevice.js";
+import type { KeyWithholdingHooks } from "../../src/coordinator/keyWithholdingTypes.js";
+import type { JsonObject } from "../../src/events/json.js";
+import type { RoomId } from "../../src/events/matrixIds.js";
+import { InMemoryHomeserver } from "./homeserver/index.js";
+import type { ToDeviceEvent } from "./homeserver/types.js";
+import { SimulatedDevice, type SimulatedDeviceOptions } from "./simulatedDevice.js";
 
 /*
- * makeWorld without vitest (the script runs outside it): a homeserver double, a fake clock and
- * named devices that know each other's keys.
+ * A homeserver double, a fake clock and named devices that know each other's keys. Free of
+ * vitest, so scripts (npm run robustness) use it too; test/coordinator/worldFixture.ts adds the
+ * spec-violation assertion on close.
  */
 
 export const ROOM = "!room:example.org" as RoomId;
