@@ -8,6 +8,7 @@ import type {
   OlmEncryptedContent,
   OlmFailure,
   OlmFailureReason,
+  OlmStateChanges,
 } from "../olm/olmBackend.js";
 import type { Result } from "../result.js";
 
@@ -44,6 +45,44 @@ export class GuardedOlm {
 
   decrypt(sender: PeerDevice, content: JsonObject): Result<DecryptedOlmEvent, OlmFailure> {
     return guard("decryptionFailed", () => this.backend.decrypt(sender, content));
+  }
+
+  /**
+   * The backend's Olm state changes for the next commit, rebuilt from checked strings; a backend
+   * that persists nothing has none. Throws (caught by the writer) on an answer of another shape.
+   */
+  takeChanges(): OlmStateChanges | undefined {
+    const take = this.backend.takeChanges;
+    if (typeof take !== "function") return undefined;
+    const changes: unknown = take.call(this.backend);
+    if (changes === undefined) return undefined;
+    if (typeof changes !== "object" || changes === null) {
+      throw new TypeError("olm.takeChanges answered with something that is not changes");
+    }
+    const account: unknown = Reflect.get(changes, "account");
+    const sessions: unknown = Reflect.get(changes, "sessions");
+    const pickle: unknown =
+      typeof account === "object" && account !== null ? Reflect.get(account, "pickle") : undefined;
+    if ((account !== undefined && typeof pickle !== "string") || !Array.isArray(sessions)) {
+      throw new TypeError("olm.takeChanges answered with changes of the wrong shape");
+    }
+    return {
+      account: typeof pickle === "string" ? { pickle } : undefined,
+      sessions: sessions.map((entry: unknown) => {
+        const peer: unknown =
+          typeof entry === "object" && entry !== null ? Reflect.get(entry, "peer") : undefined;
+        const pickles: unknown =
+          typeof entry === "object" && entry !== null ? Reflect.get(entry, "pickles") : undefined;
+        if (
+          typeof peer !== "string" ||
+          !Array.isArray(pickles) ||
+          !pickles.every((p) => typeof p === "string")
+        ) {
+          throw new TypeError("olm.takeChanges answered with sessions of the wrong shape");
+        }
+        return { peer, pickles: [...(pickles as string[])] };
+      }),
+    };
   }
 }
 

@@ -1,5 +1,9 @@
 export { HookTimedOut } from "./callHook.js";
-export { createKeyWithholding, type KeyWithholding } from "./keyWithholding.js";
+export {
+  createKeyWithholding,
+  type KeyWithholding,
+  openKeyWithholding,
+} from "./keyWithholding.js";
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -22,6 +26,9 @@ export type {
   ShareOutcome,
   UndecryptableExplanation,
   UndecryptableQuery,
+  WakeUp,
 } from "./keyWithholdingTypes.js";
+export type { OpenRejection } from "./loadStoredState.js";
+export { RETRY_BASE_MS, RETRY_CAP_MS } from "./outbox.js";
 export { type Clock, systemClock } from "./protocolClock.js";
 export type { WithheldReason } from "./receivedWithheld.js";

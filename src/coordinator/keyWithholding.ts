@@ -4,9 +4,8 @@ import { describeThrown } from "../edges/describeThrown.js";
 import { buildNoOlmNotice, buildSessionWithheldNotice } from "../events/buildNotice.js";
 import type { DeviceId, UserId } from "../events/matrixIds.js";
 import { defaultWithheldReason } from "../events/withheldCode.js";
-import { type PeerSnapshot, peerLeaves } from "../machine/peerSnapshot.js";
+import type { PeerSnapshot } from "../machine/peerSnapshot.js";
 import { ok, type Result } from "../result.js";
-import { InMemoryPeerStore } from "../store/peerStore.js";
 import {
   type ClaimedKeys,
   parseKeysClaimResponse,
@@ -32,12 +31,15 @@ import type {
   ShareOutcome,
   UndecryptableExplanation,
   UndecryptableQuery,
+  WakeUp,
 } from "./keyWithholdingTypes.js";
+import { type LoadedState, loadStoredState, type OpenRejection } from "./loadStoredState.js";
 import {
   Outbox,
   type OutboxMessage,
   type OutboxRequest,
   randomHex,
+  retryDelayMs,
   toSendRequest,
 } from "./outbox.js";
 import { PeerDriver } from "./peerDriver.js";
@@ -51,18 +53,46 @@ import {
   readUndecryptableQuery,
 } from "./publicArguments.js";
 import { ReceivedWithheld } from "./receivedWithheld.js";
+import { RetryScheduler } from "./retryScheduler.js";
 import { runPool } from "./runPool.js";
 import { safeClaimKeys, safeSendToDevice } from "./safeTransport.js";
+import { requestRecord, sessionNoticeKey } from "./storedRecords.js";
+import { StoreWriter } from "./storeWriter.js";
 
 /**
- * Creates the object a client's crypto layer embeds, or says which option is wrong. See the
- * integration guide.
+ * Creates the object a client's crypto layer embeds, with nothing durable, or says which option
+ * is wrong. With a store, use `openKeyWithholding`. See the integration guide.
  */
 export function createKeyWithholding(
   options: KeyWithholdingOptions,
 ): Result<KeyWithholding, OptionsRejection> {
   const resolved = readOptions(options);
-  return resolved.ok ? ok(new KeyWithholding(resolved.value, CONSTRUCT)) : resolved;
+  if (!resolved.ok) return resolved;
+  if (resolved.value.store !== undefined) {
+    const detail = "a store is read when opening: use openKeyWithholding()";
+    return { ok: false, reason: "invalidOptions", path: ["store"], detail };
+  }
+  return ok(new KeyWithholding(resolved.value, CONSTRUCT, undefined));
+}
+
+/**
+ * Opens the coordinator over a store: reads back every peer's state, the requests not yet
+ * acknowledged, the per-session notices sent and received, and protocol time, checking each
+ * record (what cannot be read is reported through `onHookError` and not acted on). Requests
+ * found pending, and replies or notices that were in flight, go out again on the next
+ * `flush()` (or at once, under `start()`), requests with their original txnIds. Never rejects.
+ */
+export async function openKeyWithholding(
+  options: KeyWithholdingOptions,
+): Promise<Result<KeyWithholding, OptionsRejection | OpenRejection>> {
+  const resolved = readOptions(options);
+  if (!resolved.ok) return resolved;
+  const { store, hooks, callTimeoutMs } = resolved.value;
+  if (store === undefined) return ok(new KeyWithholding(resolved.value, CONSTRUCT, undefined));
+  const loaded = await loadStoredState(store, callTimeoutMs, (thrown) =>
+    reportHookError(hooks, thrown, "store.load"),
+  );
+  return loaded.ok ? ok(new KeyWithholding(resolved.value, CONSTRUCT, loaded.value)) : loaded;
 }
 
 // Only createKeyWithholding constructs: it is the one place options are checked.
@@ -84,28 +114,41 @@ export class KeyWithholding {
   readonly #driver: PeerDriver;
   readonly #received: ReceivedWithheld;
   readonly #sessionNoticesSent = new Set<string>();
+  readonly #writer: StoreWriter;
+  readonly #scheduler: RetryScheduler;
   readonly #callTimeoutMs: number;
   readonly #maxConcurrentRequests: number;
 
-  constructor(options: ResolvedOptions, key: typeof CONSTRUCT) {
+  constructor(options: ResolvedOptions, key: typeof CONSTRUCT, loaded: LoadedState | undefined) {
     if (key !== CONSTRUCT) throw new TypeError("use createKeyWithholding()");
     this.#olm = new GuardedOlm(options.olm, options.ownDevice);
     this.#transport = options.transport;
     this.#devices = options.devices;
     this.#hooks = options.hooks;
-    this.#clock = new ProtocolClock(options.clock);
+    this.#clock = new ProtocolClock(options.clock, loaded?.protocolTime);
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#maxConcurrentRequests = options.maxConcurrentRequests;
+    this.#writer = new StoreWriter({
+      store: options.store,
+      takeOlmChanges: () => this.#olm.takeChanges(),
+      callTimeoutMs: options.callTimeoutMs,
+      onFailure: (detail) => this.#reportError(new Error(detail), "store.commit"),
+    });
     this.#outbox = new Outbox(
       options.maxMessagesPerRequest,
       options.newTxnId ?? (() => `mkw.${randomHex(16)}`),
     );
-    this.#received = new ReceivedWithheld(options.maxReceivedWithheld);
+    const writer = this.#writer;
+    this.#received = new ReceivedWithheld(options.maxReceivedWithheld, {
+      put: (record) => writer.receivedPut(record),
+      removed: (id) => writer.receivedRemoved(id),
+    });
     const own = options.ownDevice;
     this.#driver = new PeerDriver({
       olm: this.#olm,
       transport: options.transport,
-      store: options.store ?? new InMemoryPeerStore(),
+      writer,
+      commit: () => this.#commit(),
       outbox: this.#outbox,
       hooks: options.hooks,
       clock: this.#clock,
@@ -118,6 +161,23 @@ export class KeyWithholding {
       ),
       callTimeoutMs: options.callTimeoutMs,
     });
+    if (loaded !== undefined) {
+      this.#driver.restore(loaded.peers);
+      this.#outbox.restore(loaded.requests);
+      for (const noticeKey of loaded.sessionNotices) this.#sessionNoticesSent.add(noticeKey);
+      this.#received.restore(loaded.received);
+    }
+    this.#scheduler = new RetryScheduler({
+      nextWakeAt: () => this.nextWakeAt(),
+      run: () => this.#flushOnce({ onlyDue: true }),
+      wallNow: () => this.#clock.wall(),
+    });
+  }
+
+  /** Packs what is queued into requests and writes everything changed as one transaction. */
+  #commit(): Promise<unknown> {
+    for (const request of this.#outbox.pack()) this.#writer.requestAdded(requestRecord(request));
+    return this.#writer.commit();
   }
 
   /**
@@ -232,9 +292,11 @@ export class KeyWithholding {
       const { accepted, refused } = this.#acceptAll(read.value, (value) => value.device);
       for (const { device, roomId, sessionId, code, reason } of accepted) {
         const peer = peerKeyOf(device);
-        const key = JSON.stringify([peer, roomId, sessionId]);
+        const key = sessionNoticeKey(peer, roomId, sessionId);
         if (this.#sessionNoticesSent.has(key)) continue;
         this.#sessionNoticesSent.add(key);
+        // Committed with the request that carries it: queued once, delivered once.
+        this.#writer.sessionNotice(key);
         this.#outbox.enqueue({
           userId: device.userId,
           deviceId: device.deviceId,
@@ -273,8 +335,11 @@ export class KeyWithholding {
       const detail = `reading the event threw ${describeThrown(thrown, 120)}`;
       return { kind: "rejected", reason: "malformedEvent", detail };
     }
-    // Send what this event queued (an m.dummy); failed requests wait for the client's flush().
+    // What the event changed (a new session, a received notice) is durable before this returns;
+    // what it queued (an m.dummy) is sent. Failed requests wait for a flush or the scheduler.
     if (this.#outbox.queuedCount > 0) await this.flush();
+    else await this.#commit();
+    this.#scheduler.poke();
     return result;
   }
 
@@ -325,25 +390,67 @@ export class KeyWithholding {
   }
 
   /**
-   * Sends everything queued, and re-sends failed requests with their original txnId. A request
-   * is sent by one flush at a time; a slow or hung one (bounded by `callTimeoutMs`) holds up
-   * only the flush that sent it, never later flushes or other calls.
+   * When the library next needs to act on its own: now (queued messages, or work a restart left
+   * in flight), when the earliest failed request is due for a retry (2 s doubling to 5 min), or
+   * never while nothing is pending. A client running its own loop calls `flush()` then; `start()`
+   * does that by itself.
+   */
+  nextWakeAt(): WakeUp {
+    try {
+      const wall = this.#clock.wall();
+      if (this.#driver.resumePending || this.#outbox.queuedCount > 0) {
+        return { kind: "due", at: wall, inMs: 0 };
+      }
+      const retryAt = this.#outbox.nextRetryAt();
+      if (retryAt === undefined) return { kind: "idle" };
+      const inMs = Math.max(0, retryAt - this.#clock.now());
+      return { kind: "due", at: wall + inMs, inMs };
+    } catch (thrown) {
+      this.#reportError(thrown, "nextWakeAt");
+      return { kind: "idle" };
+    }
+  }
+
+  /**
+   * Retries failed requests with backoff and sends what is queued, on timers, until `stop()`.
+   * Idempotent. Timers never keep a Node process alive.
+   */
+  start(): void {
+    this.#scheduler.start();
+  }
+
+  /** Stops the timers and resolves once every commit issued so far has landed (or failed). */
+  async stop(): Promise<void> {
+    this.#scheduler.stop();
+    await this.#writer.commit();
+  }
+
+  /**
+   * Sends everything queued, and re-sends failed requests with their original txnId; first, it
+   * settles what a restart left in flight (replies start again, pending notices are made sure
+   * of). A request is sent by one flush at a time; a slow or hung one (bounded by
+   * `callTimeoutMs`) holds up only the flush that sent it, never later flushes or other calls.
    */
   async flush(): Promise<FlushReport> {
     try {
-      return await this.#flushOnce();
+      const report = await this.#flushOnce({ onlyDue: false });
+      this.#scheduler.poke();
+      return report;
     } catch (thrown) {
       this.#reportError(thrown, "flush");
       return { requests: [], stillPending: this.#outbox.pendingCount, refused: [] };
     }
   }
 
-  async #flushOnce(): Promise<FlushReport> {
+  async #flushOnce({ onlyDue }: { readonly onlyDue: boolean }): Promise<FlushReport> {
+    await this.#driver.resumeAll();
     const report: FlushReport["requests"][number][] = [];
     const tried = new Set<string>();
     for (;;) {
-      this.#outbox.pack();
-      const due = this.#outbox.due().filter((request) => !tried.has(request.txnId));
+      // Written to the outbox (durably) before the send.
+      await this.#commit();
+      const now = onlyDue ? this.#clock.now() : undefined;
+      const due = this.#outbox.due(now).filter((request) => !tried.has(request.txnId));
       if (due.length === 0) break;
       for (const request of due) {
         tried.add(request.txnId);
@@ -356,12 +463,14 @@ export class KeyWithholding {
   }
 
   async #send(request: OutboxRequest, report: FlushReport["requests"][number][]): Promise<void> {
-    if (request.attempts > 0 && !this.#stillWanted(request.messages)) {
+    if (request.attempts > 0 && !request.messages.some((m) => this.#driver.stillWanted(m.origin))) {
+      request.inFlight = false;
       this.#outbox.remove(request.txnId);
+      this.#writer.requestRemoved(request.txnId);
       return;
     }
     request.attempts += 1;
-    let sent: boolean;
+    let sent = false;
     try {
       const result = await safeSendToDevice(
         this.#transport,
@@ -370,43 +479,25 @@ export class KeyWithholding {
       );
       sent = result.ok;
     } finally {
-      request.inFlight = false;
+      // A sent request stays claimed until it leaves the outbox: no other flush re-sends it.
+      if (!sent) request.inFlight = false;
     }
     report.push({ ...pick(request), outcome: sent ? "sent" : "failed" });
-    await this.#settle(request.txnId, request.messages, sent);
-  }
-
-  /**
-   * Whether a failed request is still worth sending: it carries a reply or a per-session notice,
-   * or an m.no_olm whose episode is still waiting for it (a session may have ended the episode).
-   */
-  #stillWanted(messages: readonly OutboxMessage[]): boolean {
-    return messages.some(({ origin }) => {
-      if (origin.kind !== "noOlm") return true;
-      const device = this.#driver.deviceFor(origin.peer);
-      if (device === undefined) return false;
-      const snapshot = this.#driver.snapshot(device);
-      return (
-        peerLeaves(snapshot.value).olm === "noticePending" &&
-        snapshot.context.noticeId === origin.noticeId
-      );
-    });
-  }
-
-  /** Tells each notice's machine how its request went; a sent request leaves the outbox. */
-  async #settle(txnId: string, messages: readonly OutboxMessage[], sent: boolean): Promise<void> {
-    if (sent) this.#outbox.remove(txnId);
-    for (const { origin } of messages) {
-      if (origin.kind !== "noOlm") continue;
-      const device = this.#driver.deviceFor(origin.peer);
-      if (device === undefined) continue;
-      const at = this.#driver.now();
-      const { noticeId } = origin;
-      await this.#driver.drive(
-        device,
-        sent ? { type: "NOTICE_SENT", at, noticeId } : { type: "NOTICE_SEND_FAILED", at, noticeId },
-      );
+    if (!sent) request.retryAt = this.#clock.now() + retryDelayMs(request.attempts);
+    await this.#settle(request.messages, sent);
+    if (sent) {
+      // Removed only once every message's delivery is recorded (settling awaits hooks, and a
+      // concurrent commit may land meanwhile): a crash in between leaves the request stored, and
+      // sending it again under its txnId delivers nothing twice.
+      this.#outbox.remove(request.txnId);
+      this.#writer.requestRemoved(request.txnId);
     }
+    await this.#commit();
+  }
+
+  /** Tells each message's machine how its request went. */
+  async #settle(messages: readonly OutboxMessage[], sent: boolean): Promise<void> {
+    for (const { origin } of messages) await this.#driver.settle(origin, sent);
   }
 
   /** Splits entries into the accepted values and the refusals (malformed, or our own device). */

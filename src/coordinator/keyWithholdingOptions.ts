@@ -5,7 +5,7 @@ import type { DecodePath } from "../events/decodeRejection.js";
 import { MAX_REASON_LENGTH } from "../events/withheldContent.js";
 import type { OlmBackend } from "../olm/olmBackend.js";
 import { ok, type Result } from "../result.js";
-import type { PeerStore } from "../store/peerStore.js";
+import type { KeyWithholdingStore } from "../store/keyWithholdingStore.js";
 import type { Transport } from "../transport/transport.js";
 import type { KeyWithholdingHooks } from "./keyWithholdingTypes.js";
 import { type Clock, clockFrom } from "./protocolClock.js";
@@ -16,7 +16,12 @@ export interface KeyWithholdingOptions {
   readonly transport: Transport;
   /** The client's device list: who owns which keys. */
   readonly devices: DeviceDirectory;
-  readonly store?: PeerStore;
+  /**
+   * Where state survives restarts (`openKeyWithholding` only): peer machines, the outbox, the
+   * per-session notices sent and received, and (through the Olm backend) the Olm account and
+   * sessions. Default: nothing is durable.
+   */
+  readonly store?: KeyWithholdingStore;
   /**
    * The clocks (default: `Date.now` and `performance.now`). Waits run on the monotonic one, so a
    * wrong wall clock cannot shorten the one-hour rule. A single function serves as both, for
@@ -52,7 +57,7 @@ export interface ResolvedOptions {
   readonly ownDevice: PeerDevice;
   readonly transport: Transport;
   readonly devices: DeviceDirectory;
-  readonly store: PeerStore | undefined;
+  readonly store: KeyWithholdingStore | undefined;
   readonly clock: Clock;
   readonly hooks: KeyWithholdingHooks;
   readonly maxMessagesPerRequest: number;
@@ -101,8 +106,8 @@ function readFields(input: unknown): Result<ResolvedOptions, OptionsRejection> {
     );
   }
   const store = get("store");
-  if (store !== undefined && !hasMethods(store, ["get", "set"])) {
-    return refuse(["store"], "store must have get and set");
+  if (store !== undefined && !hasMethods(store, ["loadOlm", "load", "commit"])) {
+    return refuse(["store"], "store must be a KeyWithholdingStore (loadOlm, load, commit)");
   }
   const clock = get("clock");
   if (
@@ -162,7 +167,7 @@ function readFields(input: unknown): Result<ResolvedOptions, OptionsRejection> {
     ownDevice: ownDevice.value,
     transport: transport as Transport,
     devices: devices as DeviceDirectory,
-    store: store as PeerStore | undefined,
+    store: store as KeyWithholdingStore | undefined,
     clock: clockFrom(clock as Clock | (() => number) | undefined),
     hooks: (hooks ?? {}) as KeyWithholdingHooks,
     maxMessagesPerRequest: numbers.maxMessagesPerRequest ?? DEFAULT_MAX_MESSAGES_PER_REQUEST,

@@ -157,3 +157,9 @@ export type UndecryptableExplanation =
   /** No withheld notice we hold explains it. */
   | { readonly kind: "unexplained" }
   | ({ readonly kind: "refused" } & Refusal);
+
+/** When the library next needs to act on its own (`nextWakeAt()`). */
+export type WakeUp =
+  | { readonly kind: "idle" }
+  /** `at`: wall-clock ms; `inMs`: how long from now (0: at once). */
+  | { readonly kind: "due"; readonly at: number; readonly inMs: number };

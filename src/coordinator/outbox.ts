@@ -31,7 +31,16 @@ export interface OutboxRequest {
   attempts: number;
   /** Being sent by some flush: no other flush touches it until that send has an outcome. */
   inFlight: boolean;
+  /** Protocol time before which the scheduler does not retry it (0: at once). */
+  retryAt: number;
 }
+
+/** Retries of a failed request wait 2 s × 2ⁿ, capped at 5 minutes (an explicit flush does not wait). */
+export const RETRY_BASE_MS = 2_000;
+export const RETRY_CAP_MS = 5 * 60 * 1000;
+
+export const retryDelayMs = (failedAttempts: number): number =>
+  Math.min(RETRY_BASE_MS * 2 ** Math.min(Math.max(failedAttempts - 1, 0), 20), RETRY_CAP_MS);
 
 /**
  * Messages waiting to go out, and the requests they were packed into. A message is packed
@@ -69,8 +78,9 @@ export class Outbox {
     return false;
   }
 
-  /** Packs every queued message into requests, by event type. */
-  pack(): void {
+  /** Packs every queued message into requests, by event type; returns the requests formed. */
+  pack(): OutboxRequest[] {
+    const formed: OutboxRequest[] = [];
     while (this.#queued.length > 0) {
       const byType = new Map<string, OutboxMessage[]>();
       for (const message of this.#queued) {
@@ -83,17 +93,41 @@ export class Outbox {
         const packing = packRequests(messages, this.maxMessagesPerRequest);
         for (const request of packing.requests) {
           const txnId = this.#freshTxnId();
-          this.#requests.set(txnId, {
+          const formedRequest = {
             txnId,
             eventType,
             messages: request,
             attempts: 0,
             inFlight: false,
-          });
+            retryAt: 0,
+          };
+          this.#requests.set(txnId, formedRequest);
+          formed.push(formedRequest);
         }
         deferred.push(...packing.deferred);
       }
       this.#queued = deferred;
+    }
+    return formed;
+  }
+
+  /**
+   * Takes back requests stored before a restart, in their order, with their txnIds. Each counts
+   * as tried once: it may have reached the homeserver before the restart.
+   */
+  restore(
+    requests: readonly { txnId: string; eventType: string; messages: readonly OutboxMessage[] }[],
+  ): void {
+    for (const { txnId, eventType, messages } of requests) {
+      if (this.#requests.has(txnId)) continue;
+      this.#requests.set(txnId, {
+        txnId,
+        eventType,
+        messages,
+        attempts: 1,
+        inFlight: false,
+        retryAt: 0,
+      });
     }
   }
 
@@ -102,9 +136,22 @@ export class Outbox {
     return [...this.#requests.values()];
   }
 
-  /** Pending requests no flush is sending right now. */
-  due(): OutboxRequest[] {
-    return this.pending().filter((request) => !request.inFlight);
+  /** Pending requests no flush is sending right now (and, given a time, whose retry is due). */
+  due(now?: number): OutboxRequest[] {
+    return this.pending().filter(
+      (request) => !request.inFlight && (now === undefined || request.retryAt <= now),
+    );
+  }
+
+  /** The earliest protocol time a pending request not in flight may be retried, if any. */
+  nextRetryAt(): number | undefined {
+    let next: number | undefined;
+    for (const request of this.#requests.values()) {
+      if (!request.inFlight && (next === undefined || request.retryAt < next)) {
+        next = request.retryAt;
+      }
+    }
+    return next;
   }
 
   get pendingCount(): number {
@@ -122,7 +169,7 @@ export class Outbox {
     } catch {
       id = undefined;
     }
-    if (typeof id === "string" && TXN_ID.test(id) && !this.#requests.has(id)) return id;
+    if (typeof id === "string" && isUsableTxnId(id) && !this.#requests.has(id)) return id;
     this.#fallbackIds += 1;
     return `mkw.${randomHex(16)}.${this.#fallbackIds}`;
   }
@@ -138,6 +185,8 @@ export class Outbox {
 
 // The txnId is a URL path segment: keep it to unreserved characters.
 const TXN_ID = /^[A-Za-z0-9._~-]{1,255}$/;
+
+export const isUsableTxnId = (id: string): boolean => TXN_ID.test(id);
 
 /** Random hex from `getRandomValues`, which (unlike `randomUUID`) exists outside secure contexts. */
 export function randomHex(bytes: number): string {

@@ -2,22 +2,18 @@ import { type PeerDevice, type PeerKey, peerKeyOf } from "../devices/peerDevice.
 import type { JsonObject } from "../events/json.js";
 import type { PeerCommand } from "../machine/peerCommands.js";
 import type { PeerEvent } from "../machine/peerEvents.js";
-import {
-  initialPeerSnapshot,
-  type PeerSnapshot,
-  peerLeaves,
-  restorePeerSnapshot,
-} from "../machine/peerSnapshot.js";
+import { initialPeerSnapshot, type PeerSnapshot, peerLeaves } from "../machine/peerSnapshot.js";
 import { type StepResult, stepPeer } from "../machine/stepPeer.js";
-import type { PeerStore } from "../store/peerStore.js";
 import { parseKeysClaimResponse } from "../transport/keysClaimResponse.js";
 import type { Transport } from "../transport/transport.js";
 import { callHook, callHookDetached, reportHookError } from "./callHook.js";
 import type { GuardedOlm } from "./guardedOlm.js";
 import type { KeyWithholdingHooks, ReplyOutcome } from "./keyWithholdingTypes.js";
-import type { Outbox } from "./outbox.js";
+import type { Outbox, OutboxOrigin } from "./outbox.js";
 import type { ProtocolClock } from "./protocolClock.js";
 import { safeClaimKeys } from "./safeTransport.js";
+import { peerRecord, type RestoredPeer } from "./storedRecords.js";
+import type { StoreWriter } from "./storeWriter.js";
 
 const WITHHELD = "m.room_key.withheld";
 const ENCRYPTED = "m.room.encrypted";
@@ -25,7 +21,9 @@ const ENCRYPTED = "m.room.encrypted";
 export interface PeerDriverParts {
   readonly olm: GuardedOlm;
   readonly transport: Transport;
-  readonly store: PeerStore;
+  readonly writer: StoreWriter;
+  /** Makes what changed so far durable (packing queued messages first); before any network call. */
+  readonly commit: () => Promise<unknown>;
   readonly outbox: Outbox;
   readonly hooks: KeyWithholdingHooks;
   readonly clock: ProtocolClock;
@@ -41,8 +39,16 @@ export interface PeerDriverParts {
  * ends in an outcome event, whatever the edges do.
  */
 export class PeerDriver {
-  /** Devices touched in this process: acks are routed by them, and the rest get RESUMED first. */
+  /** Devices this coordinator knows a state for: acks are routed by them. */
   readonly #devices = new Map<PeerKey, PeerDevice>();
+  /**
+   * Each device's current snapshot. The store is written through and read only at start-up, so
+   * within a process this is the truth: a store that fails a save cannot make a reply's outcome
+   * land on a fresh peer and leave the stored machine mid-reply.
+   */
+  readonly #snapshots = new Map<PeerKey, PeerSnapshot>();
+  /** Restored with work in flight: they get RESUMED before anything else happens to them. */
+  readonly #toResume = new Set<PeerKey>();
 
   constructor(private readonly parts: PeerDriverParts) {}
 
@@ -50,53 +56,55 @@ export class PeerDriver {
     return this.parts.clock.now();
   }
 
-  /**
-   * The last snapshot this process stepped each device to. Within a process it is the truth: a
-   * store that later answers garbage, or fails a save, cannot make a reply's outcome land on a
-   * fresh peer and leave the stored machine mid-reply. The store is read once per device.
-   */
-  readonly #snapshots = new Map<PeerKey, PeerSnapshot>();
-
-  /** The device's snapshot; anything unreadable in the store counts as a fresh peer. */
-  snapshot(device: PeerDevice): PeerSnapshot {
-    return this.#snapshots.get(peerKeyOf(device)) ?? this.#readStored(device);
+  /** Takes back the peers read from the store at start-up. */
+  restore(peers: readonly RestoredPeer[]): void {
+    for (const { key, device, snapshot } of peers) {
+      this.#devices.set(key, device);
+      this.#snapshots.set(key, snapshot);
+      if (hasWorkInFlight(snapshot)) this.#toResume.add(key);
+    }
   }
 
-  #readStored(device: PeerDevice): PeerSnapshot {
-    let stored: unknown;
-    try {
-      stored = this.parts.store.get(peerKeyOf(device));
-    } catch (thrown) {
-      this.#reportError(thrown, "store.get");
-      return initialPeerSnapshot;
+  /** Whether restored peers still wait for RESUMED. */
+  get resumePending(): boolean {
+    return this.#toResume.size > 0;
+  }
+
+  /** Feeds RESUMED to every restored peer that had work in flight, and carries out its commands. */
+  async resumeAll(): Promise<void> {
+    for (const key of [...this.#toResume]) {
+      const device = this.#devices.get(key);
+      if (device !== undefined) await this.#resume(key, device);
     }
-    if (stored === undefined) return initialPeerSnapshot;
-    // A PeerStore holds snapshots without the format version; restore reads only these fields.
-    const restored = restorePeerSnapshot({
-      v: 1,
-      get value() {
-        return Reflect.get(stored as object, "value");
-      },
-      get context() {
-        return Reflect.get(stored as object, "context");
-      },
-    });
-    if (!restored.ok) {
-      this.#reportError(new Error(`stored snapshot refused: ${restored.detail}`), "store.get");
-      return initialPeerSnapshot;
-    }
-    return restored.value;
+  }
+
+  async #resume(key: PeerKey, device: PeerDevice): Promise<void> {
+    if (!this.#toResume.delete(key)) return;
+    await this.drive(device, { type: "RESUMED", at: this.now() });
+  }
+
+  /** The device's snapshot (the initial one for a device never seen). */
+  snapshot(device: PeerDevice): PeerSnapshot {
+    return this.#snapshots.get(peerKeyOf(device)) ?? initialPeerSnapshot;
   }
 
   deviceFor(key: PeerKey): PeerDevice | undefined {
     return this.#devices.get(key);
   }
 
-  /** Tells the machine about a session the backend has and the machine does not know of. */
+  /**
+   * Brings the machine in line with the backend: a session it holds and the machine does not
+   * know of (restored, made elsewhere), or one the machine knows of and the backend no longer
+   * holds (dropped by the client).
+   */
   async syncSession(device: PeerDevice): Promise<void> {
-    if (!this.parts.olm.hasSession(device)) return;
-    if (peerLeaves(this.snapshot(device).value).olm === "established") return;
-    await this.drive(device, { type: "SESSION_ESTABLISHED", at: this.now(), origin: "existing" });
+    const has = this.parts.olm.hasSession(device);
+    const established = peerLeaves(this.snapshot(device).value).olm === "established";
+    if (has && !established) {
+      await this.drive(device, { type: "SESSION_ESTABLISHED", at: this.now(), origin: "existing" });
+    } else if (!has && established) {
+      await this.drive(device, { type: "SESSION_LOST", at: this.now() });
+    }
   }
 
   /**
@@ -105,24 +113,15 @@ export class PeerDriver {
    */
   async drive(device: PeerDevice, event: PeerEvent): Promise<Driven> {
     const key = peerKeyOf(device);
-    if (!this.#devices.has(key)) {
-      this.#devices.set(key, device);
-      // First touch in this process: whatever the stored state had in flight is not any more.
-      if (hasWorkInFlight(this.snapshot(device))) {
-        await this.drive(device, { type: "RESUMED", at: event.at });
-      }
-    }
+    // Whatever a restored state had in flight is not any more: settle that first.
+    if (event.type !== "RESUMED") await this.#resume(key, device);
     const before = this.snapshot(device);
     const step = stepPeer(before, event);
     if (step.kind !== "applied") return { step, reply: "none" };
+    this.#devices.set(key, device);
     this.#snapshots.set(key, step.snapshot);
-    try {
-      this.parts.store.set(key, step.snapshot);
-    } catch (thrown) {
-      // The step stands in this process (its commands must still end in outcomes); only its
-      // durable copy is missing, which the next successful save of this device repairs.
-      this.#reportError(thrown, "store.set");
-    }
+    this.parts.writer.peer(key, peerRecord(device, step.snapshot));
+    this.parts.writer.protocolTime(event.at);
     this.#reportStateChange(device, event, before, step.snapshot);
     let reply: ReplyOutcome = "none";
     for (const command of step.commands) {
@@ -192,6 +191,9 @@ export class PeerDriver {
         return this.#reply(device, command.replyId, "existingSession", () =>
           this.#encryptDummy(device),
         );
+      case "ensureDummyQueued":
+        await this.#ensureDummyQueued(device, command.replyId);
+        return;
       case "reportRepliedToNotice": {
         const noticeAt = this.snapshot(device).context.lastNoticeReceivedAt;
         await callHook(hooks, "onRepliedToNotice", callTimeoutMs, () =>
@@ -236,11 +238,64 @@ export class PeerDriver {
     }
     if (done.ok) this.#queueDummyMessage(device, replyId, done.content);
     const at = this.now();
+    // Delivery (REPLY_SUCCEEDED) comes with the homeserver's ack of the request carrying it.
     await this.drive(
       device,
-      done.ok ? { type: "REPLY_SUCCEEDED", at, replyId } : { type: "REPLY_FAILED", at, replyId },
+      done.ok ? { type: "DUMMY_QUEUED", at, replyId } : { type: "REPLY_FAILED", at, replyId },
     );
     return done.ok ? kind : "failed";
+  }
+
+  /** After a restart: the stored m.dummy is still pending, or a new one goes under the same id. */
+  async #ensureDummyQueued(device: PeerDevice, replyId: number): Promise<void> {
+    const peer = peerKeyOf(device);
+    const held = this.parts.outbox.holds(
+      (o) => o.kind === "dummy" && o.peer === peer && o.replyId === replyId,
+    );
+    if (held) return;
+    const encrypted = this.#encryptDummy(device);
+    if (encrypted.ok) {
+      this.#queueDummyMessage(device, replyId, encrypted.content);
+      return;
+    }
+    await this.drive(device, { type: "REPLY_FAILED", at: this.now(), replyId });
+  }
+
+  /**
+   * Whether a message of a request that failed before is still worth sending: a per-session
+   * notice always is; an m.no_olm only while its episode waits for it; an m.dummy only while its
+   * reply waits for it (a session may have ended the episode, a restart may have replaced it).
+   */
+  stillWanted(origin: OutboxOrigin): boolean {
+    if (origin.kind === "sessionWithheld") return true;
+    const device = this.#devices.get(origin.peer);
+    if (device === undefined) return false;
+    const { value, context } = this.snapshot(device);
+    const { olm, reply } = peerLeaves(value);
+    if (origin.kind === "noOlm") {
+      return olm === "noticePending" && context.noticeId === origin.noticeId;
+    }
+    return (
+      (reply === "newSessionDummyQueued" || reply === "existingSessionDummyQueued") &&
+      context.replyId === origin.replyId
+    );
+  }
+
+  /** Tells the machine how the request carrying this message went. */
+  async settle(origin: OutboxOrigin, sent: boolean): Promise<void> {
+    if (origin.kind === "sessionWithheld") return;
+    const device = this.#devices.get(origin.peer);
+    if (device === undefined) return;
+    const at = this.now();
+    if (origin.kind === "noOlm") {
+      const { noticeId } = origin;
+      await this.drive(
+        device,
+        sent ? { type: "NOTICE_SENT", at, noticeId } : { type: "NOTICE_SEND_FAILED", at, noticeId },
+      );
+    } else if (sent) {
+      await this.drive(device, { type: "REPLY_SUCCEEDED", at, replyId: origin.replyId });
+    }
   }
 
   /** R1 without a session: claim one key, verify and use it, then encrypt m.dummy over it. */
@@ -248,6 +303,8 @@ export class PeerDriver {
     const { transport, olm, callTimeoutMs } = this.parts;
     // A session may exist already (restored, or made by a share meanwhile): R1 says use it.
     if (!olm.hasSession(device)) {
+      // The reply is durable before its claim: a restart during it resumes, never forgets it.
+      await this.parts.commit();
       const response = await safeClaimKeys(
         transport,
         {
@@ -282,7 +339,7 @@ export class PeerDriver {
 
 function hasWorkInFlight(snapshot: PeerSnapshot): boolean {
   const { olm, reply } = peerLeaves(snapshot.value);
-  return olm === "noticePending" || reply === "newSession" || reply === "existingSession";
+  return olm === "noticePending" || (reply !== "idle" && reply !== "backingOff");
 }
 
 type ReplyWork = { readonly ok: true; readonly content: JsonObject } | { readonly ok: false };

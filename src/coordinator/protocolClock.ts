@@ -26,10 +26,15 @@ export class ProtocolClock {
   readonly #monotonicOrigin: number;
   #last: number;
 
-  constructor(clock: Clock) {
+  /**
+   * `floor`: the highest protocol time a previous run committed. Protocol time starts no lower,
+   * so a wall clock set back across a restart cannot shorten a wait that began before it.
+   */
+  constructor(clock: Clock, floor?: number) {
     this.#clock = clock;
     this.#monotonicOrigin = read(clock, "monotonic") ?? 0;
-    this.#origin = read(clock, "wall") ?? 0;
+    const wall = read(clock, "wall") ?? 0;
+    this.#origin = floor !== undefined && Number.isFinite(floor) && floor > wall ? floor : wall;
     this.#last = this.#origin;
   }
 

@@ -1,9 +1,11 @@
 import type { Curve25519PublicKey, RoomId, SessionId } from "../events/matrixIds.js";
+import { isSpecWithheldCode } from "../events/withheldCode.js";
 import {
   clipReason,
   type SessionWithheldContent,
   type UnknownCodeContent,
 } from "../events/withheldContent.js";
+import type { StoredReceivedWithheld } from "../store/keyWithholdingStore.js";
 
 /** Why a room key was withheld from us, as a sender told us. */
 export interface WithheldReason {
@@ -21,6 +23,14 @@ export interface ReceivedWithheldLimits {
   /** Sending devices (curve25519 sender keys) tracked at once. */
   readonly maxSenders?: number;
 }
+
+/** Where a durable coordinator writes what is recorded and evicted. */
+export interface ReceivedWithheldChanges {
+  put(record: StoredReceivedWithheld): void;
+  removed(id: string): void;
+}
+
+const noChanges: ReceivedWithheldChanges = { put: () => {}, removed: () => {} };
 
 /**
  * - maxEntries 100,000: the coordinator's long-standing default.
@@ -95,9 +105,15 @@ export class ReceivedWithheld {
   readonly #byteShare: number;
   #entries = 0;
   #bytes = 0;
+  #seq = 0;
+  #changes: ReceivedWithheldChanges;
 
   /** A number is `maxEntries`, the other limits taking their defaults. */
-  constructor(limits: number | ReceivedWithheldLimits = {}) {
+  constructor(
+    limits: number | ReceivedWithheldLimits = {},
+    changes: ReceivedWithheldChanges = noChanges,
+  ) {
+    this.#changes = changes;
     const given = typeof limits === "number" ? { maxEntries: limits } : limits;
     this.#limits = {
       maxEntries: bound("maxEntries", given.maxEntries, 0),
@@ -110,6 +126,39 @@ export class ReceivedWithheld {
   }
 
   record(content: SessionWithheldContent | UnknownCodeContent): void {
+    this.#seq += 1;
+    this.#record(content, this.#seq);
+  }
+
+  /**
+   * Records stored ones again, oldest first, without reporting them as changes (the bounds
+   * apply again, so a store written under larger limits is trimmed; what is trimmed is reported
+   * as removed).
+   */
+  restore(records: readonly StoredReceivedWithheld[]): void {
+    for (const stored of [...records].sort((a, b) => a.seq - b.seq)) {
+      this.#seq = Math.max(this.#seq, stored.seq);
+      const restoring = this.#changes;
+      this.#changes = { put: () => {}, removed: restoring.removed };
+      try {
+        this.#record(
+          {
+            kind: isSpecWithheldCode(stored.code) ? "session" : "unknownCode",
+            code: stored.code,
+            senderKey: stored.senderKey as Curve25519PublicKey,
+            roomId: stored.roomId as RoomId,
+            sessionId: stored.sessionId as SessionId,
+            ...(stored.reason === undefined ? {} : { reason: stored.reason }),
+          } as SessionWithheldContent | UnknownCodeContent,
+          stored.seq,
+        );
+      } finally {
+        this.#changes = restoring;
+      }
+    }
+  }
+
+  #record(content: SessionWithheldContent | UnknownCodeContent, seq: number): void {
     const reason: WithheldReason = {
       code: content.code,
       reason: content.reason === undefined ? undefined : clipReason(content.reason),
@@ -124,6 +173,15 @@ export class ReceivedWithheld {
       2 * (key.length + reason.code.length + (reason.reason?.length ?? 0)) +
       (isUnavailable ? INDEX_OVERHEAD_BYTES + 2 * session.length : 0);
     log.entries.set(key, { reason, bytes, unavailableKey: isUnavailable ? session : undefined });
+    this.#changes.put({
+      id: recordId(log.senderKey, key),
+      seq,
+      senderKey: log.senderKey,
+      roomId: content.roomId,
+      sessionId: content.sessionId,
+      code: reason.code,
+      ...(reason.reason === undefined ? {} : { reason: reason.reason }),
+    });
     log.bytes += bytes;
     this.#entries += 1;
     this.#bytes += bytes;
@@ -199,10 +257,15 @@ export class ReceivedWithheld {
   #evictOldest(log: SenderLog): boolean {
     if (this.#senders.get(log.senderKey) !== log) return false;
     const oldest = log.entries.keys().next();
-    if (oldest.done !== true) this.#remove(log, oldest.value);
+    if (oldest.done !== true) this.#evict(log, oldest.value);
     if (log.entries.size === 0) this.#forgetSender(log);
     else this.#classify(log);
     return true;
+  }
+
+  #evict(log: SenderLog, key: string): void {
+    this.#remove(log, key);
+    this.#changes.removed(recordId(log.senderKey, key));
   }
 
   #remove(log: SenderLog, key: string): void {
@@ -221,7 +284,7 @@ export class ReceivedWithheld {
 
   #forgetSender(log: SenderLog): void {
     if (this.#senders.get(log.senderKey) !== log) return;
-    for (const key of [...log.entries.keys()]) this.#remove(log, key);
+    for (const key of [...log.entries.keys()]) this.#evict(log, key);
     this.#senders.delete(log.senderKey);
     this.#overEntryShare.delete(log);
     this.#overByteShare.delete(log);
@@ -233,6 +296,8 @@ export class ReceivedWithheld {
     toggle(this.#overByteShare, log, log.bytes > this.#byteShare);
   }
 }
+
+const recordId = (senderKey: string, key: string): string => `${senderKey}|${key}`;
 
 const sessionKey = (roomId: RoomId, sessionId: SessionId): string =>
   JSON.stringify([roomId, sessionId]);

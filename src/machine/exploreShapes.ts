@@ -113,12 +113,14 @@ function eventsFor(context: PeerContext): PeerEvent[] {
   for (const at of readingsFor(context)) {
     events.push({ type: "ESTABLISH_FAILED", at });
     for (const origin of ORIGINS) events.push({ type: "SESSION_ESTABLISHED", at, origin });
+    events.push({ type: "SESSION_LOST", at });
     for (const noticeId of noticeIds) {
       events.push({ type: "NOTICE_SENT", at, noticeId });
       events.push({ type: "NOTICE_SEND_FAILED", at, noticeId });
     }
     events.push({ type: "NOTICE_RECEIVED", at });
     for (const replyId of replyIds) {
+      events.push({ type: "DUMMY_QUEUED", at, replyId });
       events.push({ type: "REPLY_SUCCEEDED", at, replyId });
       events.push({ type: "REPLY_FAILED", at, replyId });
     }

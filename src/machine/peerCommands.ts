@@ -11,10 +11,18 @@ export type PeerCommand =
   | { readonly type: "withdrawNoOlm"; readonly noticeId: number }
   /** Tell the client the peer is reachable again, so it can re-share what was withheld. */
   | { readonly type: "reportPeerReachable"; readonly unreachableSince: number }
-  /** Claim a one-time key, create a new Olm session, send m.dummy over it; answer REPLY_*. */
+  /**
+   * Claim a one-time key, create a new Olm session and queue an m.dummy over it; answer
+   * DUMMY_QUEUED (then REPLY_SUCCEEDED once delivered) or REPLY_FAILED.
+   */
   | { readonly type: "claimKeyAndSendDummy"; readonly replyId: number }
-  /** Send m.dummy over the existing Olm session (no key claim); answer REPLY_*. */
+  /** Queue an m.dummy over the existing session (no key claim); answer as above. */
   | { readonly type: "sendDummy"; readonly replyId: number }
+  /**
+   * After a restart: make sure the reply's m.dummy is still in the outbox; if it is not, encrypt
+   * a new one over the existing session under the same reply id, or answer REPLY_FAILED.
+   */
+  | { readonly type: "ensureDummyQueued"; readonly replyId: number }
   /** An m.dummy reached the transport: the client may now request the missing room keys. */
   | { readonly type: "reportRepliedToNotice"; readonly newSession: boolean };
 

@@ -14,13 +14,23 @@ export type PeerEvent =
   | { readonly type: "ESTABLISH_FAILED"; readonly at: number }
   /** An Olm session with the peer is usable: created by us, or from its pre-key message. */
   | { readonly type: "SESSION_ESTABLISHED"; readonly at: number; readonly origin: SessionOrigin }
+  /**
+   * The Olm backend holds no session with the peer any more (the client dropped one it believed
+   * corrupted): an answer to the peer's next notice needs a new session.
+   */
+  | { readonly type: "SESSION_LOST"; readonly at: number }
   /** The transport acknowledged the request carrying this notice. */
   | { readonly type: "NOTICE_SENT"; readonly at: number; readonly noticeId: number }
   /** The request carrying this notice failed. */
   | { readonly type: "NOTICE_SEND_FAILED"; readonly at: number; readonly noticeId: number }
   /** An authenticated m.no_olm from this peer arrived. */
   | { readonly type: "NOTICE_RECEIVED"; readonly at: number }
-  /** The reply's m.dummy was encrypted and handed to the transport. */
+  /**
+   * The reply's m.dummy is encrypted and in the outbox (for a new-session reply: the session
+   * exists). It is not delivered yet.
+   */
+  | { readonly type: "DUMMY_QUEUED"; readonly at: number; readonly replyId: number }
+  /** The homeserver accepted the request carrying the reply's m.dummy. */
   | { readonly type: "REPLY_SUCCEEDED"; readonly at: number; readonly replyId: number }
   /** The reply failed (for a new session: no usable one-time key could be claimed). */
   | { readonly type: "REPLY_FAILED"; readonly at: number; readonly replyId: number }
@@ -57,9 +67,11 @@ const reject = (reason: PeerEventRejectionReason, detail: string): Parsed => ({
 const EVENT_TYPES: readonly string[] = [
   "ESTABLISH_FAILED",
   "SESSION_ESTABLISHED",
+  "SESSION_LOST",
   "NOTICE_SENT",
   "NOTICE_SEND_FAILED",
   "NOTICE_RECEIVED",
+  "DUMMY_QUEUED",
   "REPLY_SUCCEEDED",
   "REPLY_FAILED",
   "RESUMED",
@@ -97,6 +109,7 @@ function parseFields(input: unknown): Parsed {
   }
   switch (type) {
     case "ESTABLISH_FAILED":
+    case "SESSION_LOST":
     case "NOTICE_RECEIVED":
     case "RESUMED":
       return { ok: true, value: { type, at } };
@@ -114,6 +127,7 @@ function parseFields(input: unknown): Parsed {
         return reject("invalidId", `"noticeId" must be an integer from 0 to ${MAX_PEER_ID}`);
       return { ok: true, value: { type, at, noticeId } };
     }
+    case "DUMMY_QUEUED":
     case "REPLY_SUCCEEDED":
     case "REPLY_FAILED": {
       const replyId = fields.replyId;

@@ -75,6 +75,7 @@ export const peerMachine = setup({
     reportPeerReachable: command<{ unreachableSince: number }>(),
     claimKeyAndSendDummy: command<{ replyId: number }>(),
     sendDummy: command<{ replyId: number }>(),
+    ensureDummyQueued: command<{ replyId: number }>(),
     reportRepliedToNotice: command<{ newSession: boolean }>(),
 
     startEpisode: assign(({ context, event }) => ({
@@ -126,12 +127,14 @@ export const peerMachine = setup({
           on: {
             ESTABLISH_FAILED: failureStartsEpisode,
             SESSION_ESTABLISHED: { target: "established" },
-            REPLY_SUCCEEDED: { guard: "newSessionReplyDone", target: "established" },
+            DUMMY_QUEUED: { guard: "newSessionReplyDone", target: "established" },
           },
         },
         established: {
           on: {
             ESTABLISH_FAILED: failureStartsEpisode,
+            // Not a failure: nothing is sent; the next reply claims a new session (R1).
+            SESSION_LOST: { target: "noSession" },
           },
         },
         // N2: inside an episode ESTABLISH_FAILED has no transition at all.
@@ -149,14 +152,14 @@ export const peerMachine = setup({
                   actions: { type: "retryNoOlm", params: currentNotice },
                 },
                 SESSION_ESTABLISHED: sessionEndsPendingEpisode,
-                REPLY_SUCCEEDED: { guard: "newSessionReplyDone", ...sessionEndsPendingEpisode },
+                DUMMY_QUEUED: { guard: "newSessionReplyDone", ...sessionEndsPendingEpisode },
               },
             },
             noticeDelivered: {
               on: {
                 // N4: after a session the next failure starts a new episode and notifies again.
                 SESSION_ESTABLISHED: sessionEndsDeliveredEpisode,
-                REPLY_SUCCEEDED: { guard: "newSessionReplyDone", ...sessionEndsDeliveredEpisode },
+                DUMMY_QUEUED: { guard: "newSessionReplyDone", ...sessionEndsDeliveredEpisode },
               },
             },
           },
@@ -198,17 +201,16 @@ export const peerMachine = setup({
             newSession: {
               on: {
                 // After a restart nothing is in flight: start the reply again (a fresh id, so a
-                // late outcome of the old attempt is stale). The hour starts only on success.
+                // late outcome of the old attempt is stale). The hour starts only on delivery.
                 RESUMED: {
                   actions: ["startReply", { type: "claimKeyAndSendDummy", params: currentReply }],
                 },
-                REPLY_SUCCEEDED: {
+                // The session exists and its m.dummy is in the outbox (one commit with both); a
+                // session clears the claim backoff (R3).
+                DUMMY_QUEUED: {
                   guard: "isCurrentReply",
-                  target: "#peer.reply.idle",
-                  actions: [
-                    "recordReply",
-                    { type: "reportRepliedToNotice", params: { newSession: true } },
-                  ],
+                  target: "newSessionDummyQueued",
+                  actions: "clearBackoff",
                 },
                 REPLY_FAILED: [
                   // A session appeared meanwhile: nothing to back off from.
@@ -228,6 +230,35 @@ export const peerMachine = setup({
             existingSession: {
               on: {
                 RESUMED: { actions: ["startReply", { type: "sendDummy", params: currentReply }] },
+                DUMMY_QUEUED: { guard: "isCurrentReply", target: "existingSessionDummyQueued" },
+                REPLY_FAILED: { guard: "isCurrentReply", target: "#peer.reply.idle" },
+              },
+            },
+            // R2: the m.dummy waits in the outbox; the hour starts when the homeserver accepts it.
+            newSessionDummyQueued: {
+              on: {
+                // After a restart the m.dummy must still be on its way (stored, or made again).
+                RESUMED: { actions: { type: "ensureDummyQueued", params: currentReply } },
+                REPLY_SUCCEEDED: {
+                  guard: "isCurrentReply",
+                  target: "#peer.reply.idle",
+                  actions: [
+                    "recordReply",
+                    { type: "reportRepliedToNotice", params: { newSession: true } },
+                  ],
+                },
+                // The m.dummy was lost and cannot be made again. A session was made all the same:
+                // R2 counts the hour from now, so no second one follows within it.
+                REPLY_FAILED: {
+                  guard: "isCurrentReply",
+                  target: "#peer.reply.idle",
+                  actions: "recordReply",
+                },
+              },
+            },
+            existingSessionDummyQueued: {
+              on: {
+                RESUMED: { actions: { type: "ensureDummyQueued", params: currentReply } },
                 REPLY_SUCCEEDED: {
                   guard: "isCurrentReply",
                   target: "#peer.reply.idle",

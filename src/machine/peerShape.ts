@@ -27,7 +27,14 @@ import type { PeerStateValue } from "./peerSnapshot.js";
 
 /** Leaf names of the two regions, as `peerLeaves` reports them. */
 export const OLM_LEAVES = ["noSession", "established", "noticePending", "noticeDelivered"] as const;
-export const REPLY_LEAVES = ["idle", "newSession", "existingSession", "backingOff"] as const;
+export const REPLY_LEAVES = [
+  "idle",
+  "newSession",
+  "existingSession",
+  "newSessionDummyQueued",
+  "existingSessionDummyQueued",
+  "backingOff",
+] as const;
 export type OlmLeaf = (typeof OLM_LEAVES)[number];
 export type ReplyLeaf = (typeof REPLY_LEAVES)[number];
 
@@ -35,7 +42,7 @@ export type ReplyLeaf = (typeof REPLY_LEAVES)[number];
 export function peerStateValue(olm: OlmLeaf, reply: ReplyLeaf): PeerStateValue {
   return {
     olm: olm === "noticePending" || olm === "noticeDelivered" ? { unreachable: olm } : olm,
-    reply: reply === "newSession" || reply === "existingSession" ? { replying: reply } : reply,
+    reply: reply === "idle" || reply === "backingOff" ? reply : { replying: reply },
   };
 }
 

@@ -14,7 +14,13 @@ export type OlmStatus =
 
 export type ReplyStatus =
   | "idle"
-  | { readonly replying: "newSession" | "existingSession" }
+  | {
+      readonly replying:
+        | "newSession"
+        | "existingSession"
+        | "newSessionDummyQueued"
+        | "existingSessionDummyQueued";
+    }
   | "backingOff";
 
 // A type alias (not an interface) so it fits XState's StateValue index signature.
@@ -143,7 +149,14 @@ function readValue(input: unknown): PeerStateValue | undefined {
   if (reply === "idle" || reply === "backingOff") replyStatus = reply;
   else if (isRecord(reply) && Object.keys(reply).length === 1) {
     const sub = reply.replying;
-    if (sub === "newSession" || sub === "existingSession") replyStatus = { replying: sub };
+    if (
+      sub === "newSession" ||
+      sub === "existingSession" ||
+      sub === "newSessionDummyQueued" ||
+      sub === "existingSessionDummyQueued"
+    ) {
+      replyStatus = { replying: sub };
+    }
   }
   if (olmStatus === undefined || replyStatus === undefined || Object.keys(input).length !== 2) {
     return undefined;

@@ -42,6 +42,7 @@ const COMMAND_TYPES: ReadonlySet<string> = new Set<PeerCommandType>([
   "reportPeerReachable",
   "claimKeyAndSendDummy",
   "sendDummy",
+  "ensureDummyQueued",
   "reportRepliedToNotice",
 ]);
 

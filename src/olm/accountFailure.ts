@@ -5,7 +5,14 @@ export type AccountFailureReason =
   /** `dispose()` was called; the account's memory is gone. */
   | "disposed"
   /** libolm refused to make or sign a key. */
-  | "keyGenerationFailed";
+  | "keyGenerationFailed"
+  /** The store's `loadOlm` or `commit` threw or rejected; the detail carries its message. */
+  | "storeFailed"
+  /**
+   * The stored Olm state cannot be restored: the wrong pickle key, a damaged or oversized
+   * pickle, a record of the wrong shape, or more than the configured bounds. Nothing was kept.
+   */
+  | "badPickle";
 
 /** Why an account-management call (not part of `OlmBackend`) failed. */
 export interface AccountFailure {

@@ -1,17 +1,21 @@
 import Olm from "@matrix-org/olm";
 import type { PeerDevice } from "../devices/peerDevice.js";
 import { copyJson, isJsonObject, type JsonObject } from "../events/json.js";
-import { type DeviceId, parseDeviceId, parseUserId, type UserId } from "../events/matrixIds.js";
 import { ok, type Result } from "../result.js";
+import { emptyChanges, type KeyWithholdingStore } from "../store/keyWithholdingStore.js";
 import { type AccountFailure, accountFailure } from "./accountFailure.js";
-import {
-  identityKeysOf,
-  publishFallbackKey,
-  publishOneTimeKeys,
-  signedDeviceKeys,
-} from "./accountKeys.js";
+import { publishFallbackKey, publishOneTimeKeys } from "./accountKeys.js";
 import { verifiedClaimedKey } from "./claimedKey.js";
 import { ciphertextFor } from "./encryptedContent.js";
+import { KeptSession } from "./keptSession.js";
+import {
+  type BackendParts,
+  type BackendSettings,
+  checkOptions,
+  freshParts,
+  type LibolmBackendOptions,
+  restoredParts,
+} from "./libolmSetup.js";
 import {
   type ClaimedOneTimeKey,
   type DecryptedOlmEvent,
@@ -20,6 +24,7 @@ import {
   type OlmEncryptedContent,
   type OlmFailure,
   type OlmFailureReason,
+  type OlmStateChanges,
 } from "./olmBackend.js";
 import { callOlm, describeOlmError, olmFailure } from "./olmFailure.js";
 import {
@@ -28,68 +33,141 @@ import {
   exceedsOlmLimit,
   MAX_OLM_PLAINTEXT_BYTES,
 } from "./olmInputLimits.js";
+import type { PickleKey } from "./olmPickles.js";
 import { buildOlmPlaintext, readOlmPlaintext } from "./olmPlaintext.js";
 import { initOlm } from "./olmRuntime.js";
-import { SessionStore } from "./sessionStore.js";
+import type { SessionStore } from "./sessionStore.js";
+import { checkStoredOlmState } from "./storedOlmState.js";
 
-/** The spec asks to keep at least 4 sessions per device; one more leaves room for glare. */
-export const DEFAULT_MAX_SESSIONS_PER_DEVICE = 5;
+export {
+  DEFAULT_MAX_PEERS,
+  DEFAULT_MAX_SESSIONS_PER_DEVICE,
+  type LibolmBackendOptions,
+} from "./libolmSetup.js";
 
-export interface LibolmBackendOptions {
-  readonly userId: UserId;
-  readonly deviceId: DeviceId;
-  /** Sessions kept per peer identity key; the least recently used beyond this are freed. */
-  readonly maxSessionsPerDevice?: number;
+/** `LibolmBackend.open`'s options: the store it reads (and first commits to) and a pickle key. */
+export interface LibolmOpenOptions extends LibolmBackendOptions {
+  readonly store: Pick<KeyWithholdingStore, "loadOlm" | "commit">;
+  readonly pickleKey: Uint8Array;
 }
 
 /**
  * `OlmBackend` on libolm 3.2.15, with the account management a client (or a test) needs to
  * publish keys. Owns wasm memory: call `dispose()` when done; afterwards every call fails as data.
+ *
+ * With a pickle key (`open`, or `create` given one) it keeps each changed object's pickle as of
+ * its last change and hands them out through `takeChanges`. Each operation pickles what it
+ * changed before it records the change; if libolm cannot pickle (a wasm fault), the operation
+ * fails and the backend disposes itself, so no state exists that `takeChanges` cannot report.
  */
 export class LibolmBackend implements OlmBackend {
-  private readonly sessions: SessionStore<Olm.Session>;
+  readonly ownDevice: PeerDevice;
+  private readonly account: Olm.Account;
+  private readonly deviceKeys: JsonObject;
+  private readonly sessions: SessionStore<KeptSession>;
+  private readonly pickleKey: PickleKey | undefined;
+  private accountPickle: string;
+  private accountDirty: boolean;
   private disposed = false;
+  /** What `takeChanges` had not yet handed out when the backend was disposed. */
+  private changesAtDispose: OlmStateChanges | undefined;
 
-  private constructor(
-    private readonly account: Olm.Account,
-    readonly ownDevice: PeerDevice,
-    private readonly deviceKeys: JsonObject,
-    maxSessionsPerDevice: number,
-  ) {
-    this.sessions = new SessionStore(maxSessionsPerDevice);
+  private constructor(parts: BackendParts) {
+    this.account = parts.account;
+    this.ownDevice = parts.ownDevice;
+    this.deviceKeys = parts.deviceKeys;
+    this.sessions = parts.sessions;
+    this.pickleKey = parts.pickleKey;
+    this.accountPickle = parts.accountPickle;
+    this.accountDirty = parts.accountDirty;
   }
 
-  /** Loads libolm (once per process) and creates a fresh account for the device. */
+  /**
+   * Loads libolm (once per process) and creates a fresh account for the device. Nothing is
+   * read from or written to a store; with `pickleKey`, the first `takeChanges` has the account.
+   */
   static async create(
     options: LibolmBackendOptions,
   ): Promise<Result<LibolmBackend, AccountFailure>> {
-    const max = options.maxSessionsPerDevice ?? DEFAULT_MAX_SESSIONS_PER_DEVICE;
-    if (!Number.isSafeInteger(max) || max < 1) {
-      return accountFailure("invalidArgument", "maxSessionsPerDevice must be a positive integer.");
-    }
-    const userId = parseUserId(options.userId);
-    const deviceId = parseDeviceId(options.deviceId);
-    if (!userId.ok || !deviceId.ok)
-      return accountFailure("invalidArgument", "Invalid user or device ID.");
+    const settings = checkOptions(options);
+    if (!settings.ok) return settings;
     const loaded = await initOlm();
     if (!loaded.ok) return loaded;
-    let account: Olm.Account | undefined;
-    try {
-      account = new Olm.Account();
-      account.create();
-      const identity = identityKeysOf(account);
-      if (!identity.ok) return freeing(account, identity);
-      const device: PeerDevice = {
-        userId: userId.value,
-        deviceId: deviceId.value,
-        ...identity.value,
-      };
-      const deviceKeys = signedDeviceKeys(account, device);
-      if (!deviceKeys.ok) return freeing(account, deviceKeys);
-      return ok(new LibolmBackend(account, Object.freeze(device), deviceKeys.value, max));
-    } catch (error) {
-      return freeing(account, accountFailure("keyGenerationFailed", describeOlmError(error)));
+    const parts = freshParts(settings.value);
+    return parts.ok ? ok(new LibolmBackend(parts.value)) : parts;
+  }
+
+  /**
+   * Opens the device's saved account and sessions from `store`, or, if it has none, creates an
+   * account and commits it before returning, so the identity is durable before any of its keys
+   * is published. The stored state is untrusted: every failure is a typed `AccountFailure`
+   * (`storeFailed`, `badPickle`, …), never a throw and never a silent fresh start.
+   */
+  static async open(options: LibolmOpenOptions): Promise<Result<LibolmBackend, AccountFailure>> {
+    const settings = checkOptions(options);
+    if (!settings.ok) return settings;
+    const { pickleKey } = settings.value;
+    if (pickleKey === undefined) {
+      return accountFailure("invalidArgument", "open needs a pickleKey.");
     }
+    const loaded = await initOlm();
+    if (!loaded.ok) return loaded;
+    const stored = await attemptStore(() => options.store.loadOlm());
+    if (!stored.ok) return stored;
+    if (stored.value === undefined) {
+      return LibolmBackend.createCommitted(settings.value, options.store);
+    }
+    const checked = checkStoredOlmState(stored.value, {
+      maxPeers: settings.value.maxPeers,
+      maxPerPeer: settings.value.maxPerPeer,
+    });
+    if (!checked.ok) return checked;
+    const parts = restoredParts({ ...settings.value, pickleKey }, checked.value);
+    return parts.ok ? ok(new LibolmBackend(parts.value)) : parts;
+  }
+
+  private static async createCommitted(
+    settings: BackendSettings,
+    store: LibolmOpenOptions["store"],
+  ): Promise<Result<LibolmBackend, AccountFailure>> {
+    const parts = freshParts(settings);
+    if (!parts.ok) return parts;
+    const backend = new LibolmBackend(parts.value);
+    const olmAccount = { pickle: backend.accountPickle };
+    const committed = await attemptStore(() => store.commit({ ...emptyChanges(), olmAccount }));
+    if (!committed.ok) {
+      backend.dispose();
+      return committed;
+    }
+    backend.accountDirty = false;
+    return ok(backend);
+  }
+
+  /**
+   * The Olm state changed since the last call, as pickles, for the caller's next commit;
+   * undefined when nothing changed, and always without a pickle key. Call it after every
+   * operation whose result leaves the process (an encrypted message, published keys) and commit
+   * its answer before that result is sent. After `dispose`, the changes not yet taken are
+   * handed out once more.
+   */
+  takeChanges(): OlmStateChanges | undefined {
+    if (this.disposed) {
+      const pending = this.changesAtDispose;
+      this.changesAtDispose = undefined;
+      return pending;
+    }
+    if (this.pickleKey === undefined) return undefined;
+    const peers = this.sessions.takeChanged();
+    if (!this.accountDirty && peers.length === 0) return undefined;
+    const account = this.accountDirty ? { pickle: this.accountPickle } : undefined;
+    this.accountDirty = false;
+    return {
+      account,
+      sessions: peers.map((peer) => ({
+        peer,
+        pickles: this.sessions.ranked(peer).map((session) => session.pickle),
+      })),
+    };
   }
 
   /** The signed `device_keys` object for /keys/upload. */
@@ -110,13 +188,20 @@ export class LibolmBackend implements OlmBackend {
           "count must be an integer from 0 to libolm's maximum (100).",
         );
       }
-      return publishOneTimeKeys(this.account, this.ownDevice, count);
+      const published = publishOneTimeKeys(this.account, this.ownDevice, count);
+      // Re-pickled whatever the outcome: keys made and not published are in the account too.
+      this.accountChanged();
+      return published;
     });
   }
 
   /** A new signed fallback key for /keys/upload's `fallback_keys` (`{key, fallback: true, signatures}`). */
   generateFallbackKey(): Result<Record<string, JsonObject>, AccountFailure> {
-    return this.guardedAccount(() => publishFallbackKey(this.account, this.ownDevice));
+    return this.guardedAccount(() => {
+      const published = publishFallbackKey(this.account, this.ownDevice);
+      this.accountChanged();
+      return published;
+    });
   }
 
   hasSession(device: PeerDevice): boolean {
@@ -137,15 +222,18 @@ export class LibolmBackend implements OlmBackend {
       const oneTimeKey = exceedsKeyLimit("The claimed one-time key", key.value);
       if (oneTimeKey !== undefined) return oneTimeKey;
       const session = new Olm.Session();
-      const created = callOlm("sessionCreationFailed", () =>
-        session.create_outbound(this.account, device.curve25519, key.value),
-      );
-      if (!created.ok) {
-        session.free();
-        return created;
+      let kept = false;
+      try {
+        const created = callOlm("sessionCreationFailed", () =>
+          session.create_outbound(this.account, device.curve25519, key.value),
+        );
+        if (!created.ok) return created;
+        this.sessions.add(device.curve25519, new KeptSession(session, this.pickled(session)));
+        kept = true;
+        return ok(undefined);
+      } finally {
+        if (!kept) session.free();
       }
-      this.sessions.add(device.curve25519, session);
-      return ok(undefined);
     });
   }
 
@@ -178,8 +266,11 @@ export class LibolmBackend implements OlmBackend {
         MAX_OLM_PLAINTEXT_BYTES,
       );
       if (tooLarge !== undefined) return tooLarge;
-      const message = callOlm("encryptionFailed", () => session.encrypt(text));
+      const message = callOlm("encryptionFailed", () => session.olm.encrypt(text));
       if (!message.ok) return message;
+      // Encrypting moves the sending chain on: the old pickle would reuse its message keys.
+      session.pickle = this.pickled(session.olm);
+      this.sessions.markChanged(device.curve25519);
       const { type, body } = message.value;
       return ok({
         algorithm: OLM_ALGORITHM,
@@ -221,12 +312,22 @@ export class LibolmBackend implements OlmBackend {
     }
   }
 
-  /** Frees the account and every session. Idempotent. */
+  /**
+   * Frees the account and every session and wipes the pickle key. Idempotent. Changes not yet
+   * taken stay available to one more `takeChanges`.
+   */
   dispose(): void {
     if (this.disposed) return;
+    try {
+      this.changesAtDispose = this.takeChanges();
+    } catch {}
     this.disposed = true;
     // Best effort and silent: libolm's free() does not throw, and dispose must not either.
-    for (const release of [() => this.sessions.freeAll(), () => this.account.free()]) {
+    for (const release of [
+      () => this.sessions.freeAll(),
+      () => this.account.free(),
+      () => this.pickleKey?.wipe(),
+    ]) {
       try {
         release();
       } catch {}
@@ -249,13 +350,16 @@ export class LibolmBackend implements OlmBackend {
    * advanced ratchet (libolm cannot undo it) but is not ranked up.
    */
   private decryptOn(
-    session: Olm.Session,
+    session: KeptSession,
     sender: PeerDevice,
     type: 0 | 1,
     body: string,
   ): Result<DecryptedOlmEvent, OlmFailure> {
-    const text = callOlm("decryptionFailed", () => session.decrypt(type, body));
+    // libolm changes nothing when it fails to decrypt, and the ratchet whenever it succeeds.
+    const text = callOlm("decryptionFailed", () => session.olm.decrypt(type, body));
     if (!text.ok) return text;
+    session.pickle = this.pickled(session.olm);
+    this.sessions.markChanged(sender.curve25519);
     const event = readOlmPlaintext(text.value, sender, this.ownDevice);
     if (!event.ok) return event;
     this.sessions.markReceived(sender.curve25519, session);
@@ -280,7 +384,10 @@ export class LibolmBackend implements OlmBackend {
       if (!event.ok) return event;
       const removed = callOlm("decryptionFailed", () => this.account.remove_one_time_keys(session));
       if (!removed.ok) return removed;
-      this.sessions.add(sender.curve25519, session);
+      // Both pickled before either is recorded: a used one-time key must stay used after restore.
+      const sessionPickle = this.pickled(session);
+      this.accountChanged();
+      this.sessions.add(sender.curve25519, new KeptSession(session, sessionPickle));
       kept = true;
       return ok({ ...event.value, newSession: true });
     } finally {
@@ -297,7 +404,7 @@ export class LibolmBackend implements OlmBackend {
     try {
       return action();
     } catch (error) {
-      return olmFailure(reason, describeOlmError(error));
+      return olmFailure(reason, this.describeFault(error));
     }
   }
 
@@ -306,24 +413,60 @@ export class LibolmBackend implements OlmBackend {
     try {
       return action();
     } catch (error) {
-      return accountFailure("keyGenerationFailed", describeOlmError(error));
+      return accountFailure("keyGenerationFailed", this.describeFault(error));
     }
+  }
+
+  /**
+   * The pickle of an object about to be recorded as changed ("" without a pickle key). A failure
+   * throws, for `guarded` to dispose the backend: state that cannot be saved must not be used.
+   */
+  private pickled(target: Olm.Account | Olm.Session): string {
+    if (this.pickleKey === undefined) return "";
+    try {
+      return this.pickleKey.pickle(target);
+    } catch (error) {
+      throw new PickleFault(describeOlmError(error));
+    }
+  }
+
+  /** Re-pickles the account after a call that may have changed it; dirty only if it did. */
+  private accountChanged(): void {
+    if (this.pickleKey === undefined) return;
+    // libolm's pickles are deterministic for one key (its IV comes from the key), so an equal
+    // pickle is an unchanged account: no keys made, or a fallback key "removed" (it stays).
+    const pickle = this.pickled(this.account);
+    if (pickle === this.accountPickle) return;
+    this.accountPickle = pickle;
+    this.accountDirty = true;
+  }
+
+  private describeFault(error: unknown): string {
+    if (!(error instanceof PickleFault)) return describeOlmError(error);
+    this.dispose();
+    return `libolm could not pickle the changed state (${error.message}); the backend is disposed.`;
   }
 }
 
 const DISPOSED = "The backend has been disposed.";
 
-function matches(session: Olm.Session, sender: PeerDevice, body: string): boolean {
-  const result = callOlm("decryptionFailed", () =>
-    session.matches_inbound_from(sender.curve25519, body),
-  );
-  return result.ok && result.value;
+/** A pickling failure, thrown only between `pickled` and `guarded`. */
+class PickleFault extends Error {}
+
+/** Runs a store call; whatever it throws or rejects with is `storeFailed`. */
+async function attemptStore<T>(call: () => Promise<T>): Promise<Result<T, AccountFailure>> {
+  try {
+    return ok(await call());
+  } catch (error) {
+    // The store's message is the client's to read, but bounded: a store is untrusted too.
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+    return accountFailure("storeFailed", `The store failed: ${detail.slice(0, 200)}`);
+  }
 }
 
-function freeing<T extends { readonly ok: false }>(
-  account: Olm.Account | undefined,
-  failure: T,
-): T {
-  account?.free();
-  return failure;
+function matches(session: KeptSession, sender: PeerDevice, body: string): boolean {
+  const result = callOlm("decryptionFailed", () =>
+    session.olm.matches_inbound_from(sender.curve25519, body),
+  );
+  return result.ok && result.value;
 }

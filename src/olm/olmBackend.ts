@@ -2,6 +2,7 @@ import type { PeerDevice } from "../devices/peerDevice.js";
 import type { JsonObject } from "../events/json.js";
 import type { Curve25519PublicKey } from "../events/matrixIds.js";
 import type { Result } from "../result.js";
+import type { StoredOlmAccount, StoredOlmSessions } from "../store/keyWithholdingStore.js";
 
 export const OLM_ALGORITHM = "m.olm.v1.curve25519-aes-sha2" as const;
 
@@ -63,6 +64,17 @@ export interface OlmFailure {
 }
 
 /**
+ * The Olm state changed since the last `takeChanges`, as pickles, ready for the fields
+ * `olmAccount` and `olmSessions` of one `StoreChanges`.
+ */
+export interface OlmStateChanges {
+  /** The account's new pickle, or undefined when the account did not change. */
+  readonly account: StoredOlmAccount | undefined;
+  /** Each changed peer's full list of sessions, best first; `pickles: []` when none are left. */
+  readonly sessions: readonly StoredOlmSessions[];
+}
+
+/**
  * What the withholding logic needs from a crypto layer's Olm machinery. Every method reports
  * failure as data; none throws. Implementations: `LibolmBackend` (@matrix-org/olm).
  */
@@ -84,4 +96,6 @@ export interface OlmBackend {
    * (no session kept, no one-time key used up) unless every check passes.
    */
   decrypt(sender: PeerDevice, content: JsonObject): Result<DecryptedOlmEvent, OlmFailure>;
+  /** Olm state changed since the last call, as pickles, for the coordinator's next commit. Backends that persist nothing omit it. */
+  takeChanges?(): OlmStateChanges | undefined;
 }

@@ -99,7 +99,7 @@ describe("defect 2: a reply always ends, whatever the claim does", () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(replyOf(bob, alice)).toBe("newSession");
     edge.mode.claim = "pass";
-    bob.restart();
+    await bob.restart();
     // The next event about Alice (the notice, replayed by the server) finds the reply resumed.
     const result = await bob.kw.handleToDeviceEvent(notice);
     expect(result.kind).toBe("noOlmNotice");

@@ -77,7 +77,7 @@ describe("defect 10: the notice path uses a session the backend already holds", 
     expect(bob.olm.hasSession(alice.device)).toBe(true);
     const claimsBefore = world.hs.claims.length;
     // A new coordinator over a store that knows nothing about Alice, but the backend has a session.
-    bob.restart({ forgetStore: true });
+    await bob.restart({ forgetStore: true });
     world.clock.now += 2 * HOUR;
     await alice.sendRaw("m.room_key.withheld", bob.device, noOlmFrom(alice.device), "n1");
     const [result] = await bob.sync();
@@ -111,5 +111,33 @@ describe("defect 12: a sender whose device list is not loaded is unknownSender, 
     await mallory.sendRaw("m.room_key.withheld", bob.device, noOlmFrom(alice.device), "m1");
     const [result] = await bob.sync();
     expect(result).toMatchObject({ kind: "rejected", reason: "senderDoesNotOwnKey" });
+  });
+});
+
+describe("a session the client dropped is not answered over (crash study finding)", () => {
+  it("after forgetSessions, the peer's m.no_olm is answered with a new session and one m.dummy", async () => {
+    world = await makeWorld({ alice: 5, bob: 5 });
+    const [alice, bob] = [world.device("alice"), world.device("bob")];
+    await alice.shareRoomKey(ROOM, [bob.device]);
+    expect(peerLeaves(alice.stateOf(bob.device).value).olm).toBe("established");
+    // Alice replaces a session she believes corrupted; her machine still says "established".
+    alice.olm.forgetSessions(bob.device);
+    const claims = world.hs.claims.length;
+    const encrypted = deliveredTo(world.hs, "m.room.encrypted", bob.device.userId).length;
+    await bob.sendRaw("m.room_key.withheld", alice.device, noOlmFrom(bob.device), "n1");
+    const [result] = await alice.sync();
+    expect(result).toMatchObject({ kind: "noOlmNotice", reply: "newSession" });
+    expect(world.hs.claims.length).toBe(claims + 1);
+    expect(deliveredTo(world.hs, "m.room.encrypted", bob.device.userId)).toHaveLength(
+      encrypted + 1,
+    );
+    const got = await bob.sync();
+    expect(got.at(-1)).toMatchObject({ kind: "decrypted", type: "m.dummy", newSession: true });
+    expect(peerLeaves(alice.stateOf(bob.device).value)).toEqual({
+      olm: "established",
+      reply: "idle",
+    });
+    // The SESSION_LOST on the way was no failure: no m.no_olm went to Bob.
+    expect(deliveredTo(world.hs, "m.room_key.withheld", bob.device.userId)).toHaveLength(0);
   });
 });

@@ -36,6 +36,11 @@ describe("generated diagram", () => {
       "sendNoOlm",
       "withdrawNoOlm",
       "claimKeyAndSendDummy",
+      "ensureDummyQueued",
+      "DUMMY_QUEUED",
+      "newSessionDummyQueued",
+      "existingSessionDummyQueued",
+      "SESSION_LOST",
     ]) {
       expect(doc).toContain(name);
     }

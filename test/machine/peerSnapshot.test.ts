@@ -5,6 +5,7 @@ import {
   persistPeerSnapshot,
   restorePeerSnapshot,
 } from "../../src/machine/peerSnapshot.js";
+import { MAX_PEER_ID } from "../../src/machine/timing.js";
 import { HOUR, run } from "./peerHarness.js";
 
 const busy = run([
@@ -23,6 +24,29 @@ describe("S1: the state serialises to a small JSON value and restores", () => {
     expect(roundTrip(persistPeerSnapshot(busy))).toEqual(persistPeerSnapshot(busy));
   });
 
+  it("S1 even with the longest leaves, ids and numbers it stays under 400 bytes", () => {
+    const longest = -Number.MAX_VALUE; // 24 characters, as long as a number prints
+    const json = JSON.stringify(
+      persistPeerSnapshot({
+        value: {
+          olm: { unreachable: "noticeDelivered" },
+          reply: { replying: "existingSessionDummyQueued" },
+        },
+        context: {
+          noticeId: MAX_PEER_ID,
+          unreachableSince: longest,
+          lastNoticeReceivedAt: longest,
+          replyId: MAX_PEER_ID,
+          lastReplyAt: longest,
+          claimFailures: 8,
+          claimFailedAt: longest,
+        },
+      }),
+    );
+    expect(String(longest)).toHaveLength(24);
+    expect(json.length).toBeLessThan(400);
+  });
+
   it("S1 restore gives back the same snapshot", () => {
     const restored = restorePeerSnapshot(roundTrip(persistPeerSnapshot(busy)));
     expect(restored).toEqual({ ok: true, value: busy });
@@ -32,7 +56,9 @@ describe("S1: the state serialises to a small JSON value and restores", () => {
     const later = [
       { type: "NOTICE_SENT", at: 5, noticeId: 1 },
       { type: "NOTICE_RECEIVED", at: 5 + HOUR },
-      { type: "REPLY_SUCCEEDED", at: 6 + HOUR, replyId: 2 },
+      { type: "DUMMY_QUEUED", at: 6 + HOUR, replyId: 2 },
+      { type: "RESUMED", at: 7 + HOUR },
+      { type: "REPLY_SUCCEEDED", at: 8 + HOUR, replyId: 2 },
     ] as const;
     const restored = restorePeerSnapshot(roundTrip(persistPeerSnapshot(busy)));
     if (!restored.ok) throw new Error(restored.detail);

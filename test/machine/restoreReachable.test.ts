@@ -55,9 +55,11 @@ function mustRestore(json: unknown): PeerSnapshot {
 const EVENT_TYPES: readonly PeerEventType[] = [
   "ESTABLISH_FAILED",
   "SESSION_ESTABLISHED",
+  "SESSION_LOST",
   "NOTICE_SENT",
   "NOTICE_SEND_FAILED",
   "NOTICE_RECEIVED",
+  "DUMMY_QUEUED",
   "REPLY_SUCCEEDED",
   "REPLY_FAILED",
   "RESUMED",
@@ -121,6 +123,7 @@ function resolveEvent(pick: EventPick, c: PeerContext): PeerEvent {
     case "NOTICE_SENT":
     case "NOTICE_SEND_FAILED":
       return { type: pick.type, at, noticeId: id(c.noticeId) };
+    case "DUMMY_QUEUED":
     case "REPLY_SUCCEEDED":
     case "REPLY_FAILED":
       return { type: pick.type, at, replyId: id(c.replyId) };

@@ -2,6 +2,7 @@
 // client) and must neither throw on any JS value nor accept a state the machine cannot reach.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import type { PeerEvent } from "../../src/machine/peerEvents.js";
 import {
   brokenInvariant,
   initialPeerSnapshot,
@@ -166,6 +167,26 @@ describe("stepPeer never throws and checks the snapshot it is given", () => {
 // ---------------------------------------------------------------------------------------------
 // States the machine cannot reach
 
+const fail = (at: number): PeerEvent => ({ type: "ESTABLISH_FAILED", at });
+const session = (at: number): PeerEvent => ({ type: "SESSION_ESTABLISHED", at, origin: "inbound" });
+const lose = (at: number): PeerEvent => ({ type: "SESSION_LOST", at });
+const noticeIn = (at: number): PeerEvent => ({ type: "NOTICE_RECEIVED", at });
+const dummyQueued = (at: number, replyId: number): PeerEvent => ({
+  type: "DUMMY_QUEUED",
+  at,
+  replyId,
+});
+const replied = (at: number, replyId: number): PeerEvent => ({
+  type: "REPLY_SUCCEEDED",
+  at,
+  replyId,
+});
+const replyFailed = (at: number, replyId: number): PeerEvent => ({
+  type: "REPLY_FAILED",
+  at,
+  replyId,
+});
+
 const base = (olm: unknown, reply: unknown, context: Partial<PeerSnapshot["context"]>) => ({
   v: 1,
   value: { olm, reply },
@@ -174,22 +195,10 @@ const base = (olm: unknown, reply: unknown, context: Partial<PeerSnapshot["conte
 const pending = { unreachable: "noticePending" };
 const newSession = { replying: "newSession" };
 const existingSession = { replying: "existingSession" };
+const newSessionQueued = { replying: "newSessionDummyQueued" };
+const existingSessionQueued = { replying: "existingSessionDummyQueued" };
 const UNREACHABLE: readonly [string, unknown][] = [
-  [
-    "noSession with a notice id (olm never returns to noSession)",
-    base("noSession", "idle", { noticeId: 5 }),
-  ],
   ["noSession + idle with a reply id", base("noSession", "idle", { replyId: 3 })],
-  [
-    "a reply time while noSession (a reply's success establishes a session)",
-    base("noSession", "backingOff", {
-      replyId: 1,
-      lastNoticeReceivedAt: 10,
-      lastReplyAt: 5,
-      claimFailures: 1,
-      claimFailedAt: 12,
-    }),
-  ],
   [
     "noSession + idle having received a notice",
     base("noSession", "idle", { lastNoticeReceivedAt: 1 }),
@@ -198,10 +207,6 @@ const UNREACHABLE: readonly [string, unknown][] = [
   [
     "a reply id above MAX_PEER_ID",
     base("established", "idle", { replyId: 2 ** 53 - 1, lastNoticeReceivedAt: 1 }),
-  ],
-  [
-    "an existing-session reply before any session",
-    base("noSession", existingSession, { replyId: 1, lastNoticeReceivedAt: 1 }),
   ],
   [
     "a reply in flight that started before the last reply (lastReplyAt > lastNoticeReceivedAt)",
@@ -238,10 +243,128 @@ const UNREACHABLE: readonly [string, unknown][] = [
     }),
   ],
   [
-    "a new-session reply with a session and no episode ever (n0) after a reply",
-    base("established", newSession, { replyId: 2, lastNoticeReceivedAt: 9, lastReplyAt: 1 }),
+    "a new-session m.dummy queued with claim failures (queueing it cleared them)",
+    base("established", newSessionQueued, {
+      replyId: 2,
+      lastNoticeReceivedAt: 20,
+      claimFailures: 1,
+      claimFailedAt: 5,
+    }),
+  ],
+  [
+    "the same with the session lost since",
+    base("noSession", newSessionQueued, {
+      replyId: 2,
+      lastNoticeReceivedAt: 20,
+      claimFailures: 1,
+      claimFailedAt: 5,
+    }),
+  ],
+  [
+    "an existing-session reply with claim failures (no idle state keeps them)",
+    base("established", existingSession, {
+      replyId: 2,
+      lastNoticeReceivedAt: 20,
+      claimFailures: 1,
+      claimFailedAt: 5,
+    }),
+  ],
+  [
+    "a queued m.dummy whose reply started before the last delivery",
+    base("established", existingSessionQueued, {
+      replyId: 2,
+      lastNoticeReceivedAt: 10,
+      lastReplyAt: 20,
+    }),
+  ],
+  [
+    "a queued m.dummy with no reply id",
+    base("established", existingSessionQueued, { lastNoticeReceivedAt: 1 }),
+  ],
+  [
+    "claim failures while idle after a retried claim's m.dummy was lost (queueing it cleared them)",
+    base("established", "idle", {
+      replyId: 2,
+      lastNoticeReceivedAt: 15_001,
+      lastReplyAt: 15_003,
+      claimFailures: 1,
+      claimFailedAt: 1,
+    }),
+  ],
+  [
+    "the same with no hour (as if the loss started none)",
+    base("established", "idle", {
+      replyId: 2,
+      lastNoticeReceivedAt: 15_001,
+      claimFailures: 1,
+      claimFailedAt: 1,
+    }),
+  ],
+  [
+    "claim failures while idle with no session (a claim that made a session cleared them)",
+    base("noSession", "idle", {
+      replyId: 1,
+      lastNoticeReceivedAt: 5,
+      claimFailures: 1,
+      claimFailedAt: 2,
+    }),
+  ],
+  [
+    "claim failures while idle after a delivery (delivery clears the backoff)",
+    base("established", "idle", {
+      noticeId: 1,
+      replyId: 2,
+      lastNoticeReceivedAt: 10,
+      lastReplyAt: 20,
+      claimFailures: 1,
+      claimFailedAt: 5,
+    }),
   ],
 ];
+
+/**
+ * States that only a lost session (SESSION_LOST: established → noSession) leads to, with a run
+ * that reaches each: restore must accept them, and the run without the loss ends elsewhere.
+ */
+const REACHED_THROUGH_A_LOST_SESSION: readonly [string, readonly PeerEvent[]][] = [
+  ["noSession with a notice id", [fail(0), session(1), lose(2)]],
+  [
+    "a reply time while noSession",
+    [session(0), noticeIn(1), dummyQueued(2, 1), replied(3, 1), lose(4)],
+  ],
+  [
+    "a claim backing off after a reply (noSession, no episode ever)",
+    [session(0), noticeIn(1), dummyQueued(2, 1), replied(3, 1), lose(4)].concat([
+      noticeIn(3 + HOUR),
+      replyFailed(4 + HOUR, 2),
+    ]),
+  ],
+  ["an existing-session reply with no session", [session(0), noticeIn(1), lose(2)]],
+  [
+    "an existing-session m.dummy queued with no session",
+    [session(0), noticeIn(1), dummyQueued(2, 1), lose(3)],
+  ],
+  ["a new-session m.dummy queued with no session", [noticeIn(0), dummyQueued(1, 1), lose(2)]],
+  [
+    "a new-session reply with a session and no episode ever (n0) after a reply",
+    [session(0), noticeIn(1), dummyQueued(2, 1), replied(3, 1), lose(4)].concat([
+      noticeIn(3 + HOUR),
+      session(5 + HOUR),
+    ]),
+  ],
+];
+
+describe("restore accepts the states a lost session leads to", () => {
+  it.each(REACHED_THROUGH_A_LOST_SESSION)("%s", (_, events) => {
+    const reached = run(events).snapshot;
+    const json = JSON.parse(JSON.stringify(persistPeerSnapshot(reached))) as unknown;
+    expect(restorePeerSnapshot(json)).toStrictEqual({ ok: true, value: reached });
+    expect(brokenInvariant(reached)).toBeUndefined();
+    // The loss is what leads there.
+    const without = run(events.filter((e) => e.type !== "SESSION_LOST")).snapshot;
+    expect(without).not.toStrictEqual(reached);
+  });
+});
 
 describe("restore and stepPeer refuse states the machine cannot reach", () => {
   it.each(UNREACHABLE)("restore refuses %s", (_, input) => {

@@ -8,7 +8,8 @@
  * snapshot s of a "pumpable" kind, leads to s with that one id moved on by nextPeerId and nothing
  * else changed:
  *
- * - reply id: RESUMED while a reply is in flight (it restarts the reply under a fresh id);
+ * - reply id: RESUMED while a reply is in flight and its m.dummy not yet queued (it restarts the
+ *   reply under a fresh id; with the m.dummy queued it keeps the id);
  * - notice id: end the failure episode with SESSION_ESTABLISHED and start it again with
  *   ESTABLISH_FAILED at the same time (and NOTICE_SENT if it was delivered); when established,
  *   the other way round. Pumpable while the session does not touch the reply region: reply idle,
@@ -24,6 +25,7 @@
 import { expect } from "vitest";
 import type { PeerContext } from "../../src/machine/peerContext.js";
 import type { PeerEvent } from "../../src/machine/peerEvents.js";
+import { type OlmLeaf, peerStateValue, type ReplyLeaf } from "../../src/machine/peerShape.js";
 import {
   initialPeerSnapshot,
   type PeerSnapshot,
@@ -151,18 +153,36 @@ const failed = (at: number): WitnessStep => ev({ type: "ESTABLISH_FAILED", at })
 const noticeSent: WitnessStep = {
   event: (c) => ({ type: "NOTICE_SENT", at: 0, noticeId: c.noticeId }),
 };
-const replied = (at: number): WitnessStep => ({
-  event: (c) => ({ type: "REPLY_SUCCEEDED", at, replyId: c.replyId }),
-});
+const queued: WitnessStep = {
+  event: (c) => ({ type: "DUMMY_QUEUED", at: 0, replyId: c.replyId }),
+};
+/** The reply's m.dummy queued, then accepted by the homeserver at `at` (the hour starts). */
+const replied = (at: number): WitnessStep[] => [
+  queued,
+  { event: (c) => ({ type: "REPLY_SUCCEEDED", at, replyId: c.replyId }) },
+];
 const replyFailed = (at: number): WitnessStep => ({
   event: (c) => ({ type: "REPLY_FAILED", at, replyId: c.replyId }),
 });
+const sessionLost = ev({ type: "SESSION_LOST", at: 0 });
 const pumpTo = (field: IdField, to: number): WitnessStep => ({ pump: field, to });
+
+const snapshotOf = (olm: OlmLeaf, reply: ReplyLeaf, context: PeerContext): PeerSnapshot => ({
+  value: peerStateValue(olm, reply),
+  context,
+});
 
 /**
  * A witness for `target` (meant for snapshots restore accepts; for others it ends elsewhere).
  * The olm region is set up first or last, around the reply history, as the reply needs:
  * an existing-session reply needs a session, a new-session reply needs none.
+ *
+ * Some targets are reached through a snapshot just before them: the witness of that snapshot,
+ * then the one event that leads on. A lost session (SESSION_LOST: established → noSession, no
+ * other change) gives every noSession target whose reply does not depend on having had no
+ * session; a queued m.dummy is reached from the reply just before it was queued. Every context
+ * change the later state allows (notices recorded, a session clearing the backoff) the earlier
+ * one allows too, so that snapshot is reachable when the target is.
  */
 export function witnessFor(target: PeerSnapshot): WitnessStep[] {
   const { olm, reply } = peerLeaves(target.value);
@@ -181,6 +201,31 @@ export function witnessFor(target: PeerSnapshot): WitnessStep[] {
     if (olm === "noticeDelivered") steps.push(noticeSent);
   };
 
+  const newSessionReply = reply === "newSession" || reply === "backingOff";
+  if (olm === "noSession" && !newSessionReply) {
+    // The same snapshot with the session still there, then the session lost.
+    return [...witnessFor(snapshotOf("established", reply, c)), sessionLost];
+  }
+  if (reply === "existingSessionDummyQueued") {
+    // The m.dummy over the session was queued; nothing in the context records when.
+    return [...witnessFor(snapshotOf(olm, "existingSession", c)), queued];
+  }
+  if (reply === "newSessionDummyQueued") {
+    // Queueing it made the session and ended any episode: one in the target started later.
+    if (inEpisode) {
+      const beforeEpisode = snapshotOf("established", reply, {
+        ...c,
+        noticeId: c.noticeId === 1 ? 0 : previousId(c.noticeId),
+        unreachableSince: null,
+      });
+      steps.push(...witnessFor(beforeEpisode));
+      episodeTail();
+      return steps;
+    }
+    // The claim ran with no session; queueing its m.dummy cleared any claim failures.
+    return [...witnessFor(snapshotOf("noSession", "newSession", c)), queued];
+  }
+
   if (reply === "idle" || reply === "existingSession") {
     if (reply === "idle" && c.replyId === 0) {
       // Never replied: only the olm region moved.
@@ -195,19 +240,19 @@ export function witnessFor(target: PeerSnapshot): WitnessStep[] {
     steps.push(session(), pumpTo("noticeId", inEpisode ? c.noticeId - 1 : c.noticeId));
     if (reply === "existingSession") {
       if (P === null) steps.push(received(L));
-      else steps.push(received(P), replied(P), received(LATE), received(L));
+      else steps.push(received(P), ...replied(P), received(LATE), received(L));
       steps.push(pumpTo("replyId", c.replyId));
     } else if (P === null) {
       steps.push(received(L), pumpTo("replyId", c.replyId), replyFailed(0));
     } else if (P >= L) {
       // The last notice started the last reply, which succeeded at P.
-      steps.push(received(L), pumpTo("replyId", c.replyId), replied(P));
+      steps.push(received(L), pumpTo("replyId", c.replyId), ...replied(P));
     } else if (!modelWaitIsOver(P, L, H)) {
       // A notice inside the hour after the reply: only recorded.
-      steps.push(received(P), pumpTo("replyId", c.replyId), replied(P), received(L));
+      steps.push(received(P), pumpTo("replyId", c.replyId), ...replied(P), received(L));
     } else {
       // A notice an hour or more after the reply: its reply failed.
-      steps.push(received(P), replied(P), received(L), pumpTo("replyId", c.replyId));
+      steps.push(received(P), ...replied(P), received(L), pumpTo("replyId", c.replyId));
       steps.push(replyFailed(0));
     }
     episodeTail();
@@ -215,16 +260,16 @@ export function witnessFor(target: PeerSnapshot): WitnessStep[] {
   }
 
   // A new-session reply (in flight, or failed and backing off): no session when it starts.
-  if (P !== null) {
-    // An earlier reply over a session at P; then the episode, in which the claims happen.
-    steps.push(session(), pumpTo("noticeId", c.noticeId - 1), received(P), replied(P));
-    steps.push(failed(inEpisode ? U : 0));
-    if (olm === "noticeDelivered") steps.push(noticeSent);
+  if (P !== null || (!inEpisode && c.noticeId !== 0)) {
+    // A session first, for the notice id and for an earlier reply over it at P; then the
+    // session goes (an episode, or lost), and the claims run without one.
+    steps.push(session(), pumpTo("noticeId", inEpisode ? c.noticeId - 1 : c.noticeId));
+    if (P !== null) steps.push(received(P), ...replied(P));
+    if (inEpisode) episodeTail();
+    else steps.push(sessionLost);
   } else if (inEpisode) {
     steps.push(failed(U), pumpTo("noticeId", c.noticeId));
     if (olm === "noticeDelivered") steps.push(noticeSent);
-  } else if (olm === "established" && c.noticeId !== 0) {
-    steps.push(failed(0), pumpTo("noticeId", c.noticeId));
   }
   // The claim ladder: failures so far, each followed by a notice once the backoff is over.
   const rungs = reply === "newSession" ? c.claimFailures : c.claimFailures - 1;

@@ -44,9 +44,11 @@ export type IdPick =
 export type Action =
   | { readonly a: "fail" }
   | { readonly a: "session"; readonly origin: SessionOrigin }
+  | { readonly a: "sessionLost" }
   | { readonly a: "noticeSent"; readonly id: IdPick }
   | { readonly a: "noticeSendFailed"; readonly id: IdPick }
   | { readonly a: "noticeIn" }
+  | { readonly a: "dummyQueued"; readonly id: IdPick }
   | { readonly a: "replyOk"; readonly id: IdPick }
   | { readonly a: "replyFailed"; readonly id: IdPick }
   | { readonly a: "resumed" }
@@ -94,6 +96,15 @@ const MALFORMED: readonly ((at: number) => unknown)[] = [
   (at) => ({ type: "REPLY_FAILED", at, replyId: "1" }),
   (at) => ({ type: "REPLY_FAILED", at, replyId: Number.POSITIVE_INFINITY }),
   (at) => ({ type: "REPLY_FAILED", at, replyId: null }),
+  (at) => ({ type: "DUMMY_QUEUED", at }),
+  (at) => ({ type: "DUMMY_QUEUED", at, replyId: -1 }),
+  (at) => ({ type: "DUMMY_QUEUED", at, replyId: 2 ** 32 }),
+  () => ({ type: "DUMMY_QUEUED", at: Number.NaN, replyId: 1 }),
+  (at) => ({ type: "dummy_queued", at, replyId: 1 }),
+  () => ({ type: "SESSION_LOST" }),
+  () => ({ type: "SESSION_LOST", at: Number.NaN }),
+  (at) => ({ type: "SESSION_LOST", at: String(at) }),
+  (at) => ({ type: "session_lost", at }),
 ];
 
 const idPickArb: fc.Arbitrary<IdPick> = fc.oneof(
@@ -144,9 +155,11 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
       .constantFrom<SessionOrigin>("outbound", "inbound", "existing")
       .map((origin) => ({ a: "session", origin }) as const),
   },
+  { weight: 2, arbitrary: fc.constant({ a: "sessionLost" } as const) },
   { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSent", id }) as const) },
   { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSendFailed", id }) as const) },
   { weight: 6, arbitrary: fc.constant({ a: "noticeIn" } as const) },
+  { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "dummyQueued", id }) as const) },
   { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyOk", id }) as const) },
   { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyFailed", id }) as const) },
   { weight: 1, arbitrary: fc.constant({ a: "resumed" } as const) },
@@ -190,6 +203,13 @@ const comboArb: fc.Arbitrary<Step> = fc.oneof(
   fc.integer({ min: 1, max: 5_000 }).map(
     (ms): Step => ({
       clock: { k: "fwd", ms },
+      action: { a: "dummyQueued", id: current },
+      extra: false,
+    }),
+  ),
+  fc.integer({ min: 1, max: 5_000 }).map(
+    (ms): Step => ({
+      clock: { k: "fwd", ms },
       action: { a: "replyOk", id: current },
       extra: false,
     }),
@@ -208,6 +228,36 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: comboArb },
 );
 
+/**
+ * A reply's two outcomes in order: its m.dummy queued (sometimes a restart then), then delivered
+ * or lost. Between them the clock may move well past an hour, so that "the hour starts at
+ * delivery, not at queueing" shows.
+ */
+const replyOutcomeArb: fc.Arbitrary<Step[]> = fc
+  .record({
+    queuedAfter: fc.integer({ min: 1, max: 5_000 }),
+    outcomeAfter: fc.oneof(
+      fc.integer({ min: 1, max: 5_000 }),
+      fc.integer({ min: H - 5_000, max: 2 * H }),
+    ),
+    delivered: fc.boolean(),
+    // A restart while the m.dummy waits in the outbox.
+    restart: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
+  })
+  .map(({ queuedAfter, outcomeAfter, delivered, restart }): Step[] => [
+    {
+      clock: { k: "fwd", ms: queuedAfter },
+      action: { a: "dummyQueued", id: current },
+      extra: false,
+    },
+    ...(restart ? [{ clock: { k: "same" }, action: { a: "resumed" }, extra: false } as const] : []),
+    {
+      clock: { k: "fwd", ms: outcomeAfter },
+      action: delivered ? { a: "replyOk", id: current } : { a: "replyFailed", id: current },
+      extra: false,
+    },
+  ]);
+
 /** Rungs of the claim backoff ladder: a notice as the backoff ends, then a failed claim. */
 const ladderArb: fc.Arbitrary<Step[]> = fc
   .array(fc.constantFrom(0, 1), { minLength: 1, maxLength: 9 })
@@ -218,6 +268,20 @@ const ladderArb: fc.Arbitrary<Step[]> = fc
     ]),
   );
 
+/**
+ * The backend loses the session, then the peer's notice arrives: soon (inside the hour of a reply
+ * just made) or over an hour later, so that "answered over a new session" shows.
+ */
+const lostSessionArb: fc.Arbitrary<Step[]> = fc
+  .record({
+    lostAfter: fc.integer({ min: 0, max: 5_000 }),
+    noticeAfter: fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: H, max: 2 * H })),
+  })
+  .map(({ lostAfter, noticeAfter }): Step[] => [
+    { clock: { k: "fwd", ms: lostAfter }, action: { a: "sessionLost" }, extra: false },
+    { clock: { k: "fwd", ms: noticeAfter }, action: { a: "noticeIn" }, extra: false },
+  ]);
+
 const MAX_STEPS = 60;
 
 /** Up to 60 steps; size "max" spreads lengths over the whole range (default stays near 10). */
@@ -225,7 +289,9 @@ export const stepsArb: fc.Arbitrary<Step[]> = fc
   .array(
     fc.oneof(
       { weight: 30, arbitrary: stepArb.map((step) => [step]) },
+      { weight: 6, arbitrary: replyOutcomeArb },
       { weight: 1, arbitrary: ladderArb },
+      { weight: 2, arbitrary: lostSessionArb },
     ),
     { maxLength: MAX_STEPS, size: "max" },
   )
@@ -288,6 +354,9 @@ export function resolveEvent(step: Step, at: number, ctx: PeerContext): unknown 
     case "session":
       event = { type: "SESSION_ESTABLISHED", at, origin: action.origin };
       break;
+    case "sessionLost":
+      event = { type: "SESSION_LOST", at };
+      break;
     case "noticeSent":
       event = { type: "NOTICE_SENT", at, noticeId: pickId(action.id, ctx.noticeId) };
       break;
@@ -296,6 +365,9 @@ export function resolveEvent(step: Step, at: number, ctx: PeerContext): unknown 
       break;
     case "noticeIn":
       event = { type: "NOTICE_RECEIVED", at };
+      break;
+    case "dummyQueued":
+      event = { type: "DUMMY_QUEUED", at, replyId: pickId(action.id, ctx.replyId) };
       break;
     case "replyOk":
       event = { type: "REPLY_SUCCEEDED", at, replyId: pickId(action.id, ctx.replyId) };

@@ -62,6 +62,33 @@ describe("reference model: olm side", () => {
     ]);
   });
 
+  it("SESSION_LOST: established → noSession, nothing sent; ignored everywhere else", () => {
+    const m = new PeerModel();
+    expect(m.apply({ type: "SESSION_LOST", at: 0 }).kind).toBe("ignored");
+    m.apply({ type: "SESSION_ESTABLISHED", at: 1, origin: "inbound" });
+    expect(m.apply({ type: "SESSION_LOST", at: 2 })).toEqual({ kind: "applied", commands: [] });
+    expect(m.state().leaves.olm).toBe("noSession");
+    expect(m.apply({ type: "SESSION_LOST", at: 3 }).kind).toBe("ignored");
+    // Not a failure: the next failure still starts an episode with one notice ...
+    expect(m.apply({ type: "ESTABLISH_FAILED", at: 4 }).commands).toEqual([
+      { type: "sendNoOlm", noticeId: 1 },
+    ]);
+    // ... and in an episode there is no session to lose.
+    expect(m.apply({ type: "SESSION_LOST", at: 5 }).kind).toBe("ignored");
+    m.apply({ type: "NOTICE_SENT", at: 6, noticeId: 1 });
+    expect(m.apply({ type: "SESSION_LOST", at: 7 }).kind).toBe("ignored");
+    expect(m.state().leaves.olm).toBe("noticeDelivered");
+  });
+
+  it("after SESSION_LOST a notice is answered over a new session", () => {
+    const m = new PeerModel();
+    m.apply({ type: "SESSION_ESTABLISHED", at: 0, origin: "outbound" });
+    m.apply({ type: "SESSION_LOST", at: 1 });
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 2 }).commands).toEqual([
+      { type: "claimKeyAndSendDummy", replyId: 1 },
+    ]);
+  });
+
   it("a fresh peer's first session is applied with no command", () => {
     const m = new PeerModel();
     expect(m.apply({ type: "SESSION_ESTABLISHED", at: 1, origin: "outbound" })).toEqual({
@@ -86,6 +113,11 @@ describe("reference model: olm side", () => {
       { type: "NOTICE_SENT", at: 1, noticeId: -1 },
       { type: "NOTICE_SENT", at: 1, noticeId: 1.5 },
       { type: "REPLY_FAILED", at: 1, replyId: "1" },
+      { type: "DUMMY_QUEUED", at: 1 },
+      { type: "DUMMY_QUEUED", at: 1, replyId: 2 ** 32 },
+      { type: "SESSION_LOST" },
+      { type: "SESSION_LOST", at: "1" },
+      { type: "session_lost", at: 1 },
     ]) {
       expect(m.apply(bad)).toEqual({ kind: "rejected", commands: [] });
     }
@@ -106,25 +138,124 @@ describe("reference model: reply side", () => {
     expect(b.apply({ type: "NOTICE_RECEIVED", at: 5 }).commands).toEqual([
       { type: "sendDummy", replyId: 1 },
     ]);
-    expect(b.apply({ type: "REPLY_SUCCEEDED", at: 6, replyId: 1 }).commands).toEqual([
+    expect(b.apply({ type: "DUMMY_QUEUED", at: 6, replyId: 1 })).toEqual({
+      kind: "applied",
+      commands: [],
+    });
+    expect(b.state().leaves.reply).toBe("existingSessionDummyQueued");
+    expect(b.state().context.lastReplyAt).toBeNull();
+    expect(b.apply({ type: "REPLY_SUCCEEDED", at: 7, replyId: 1 }).commands).toEqual([
       { type: "reportRepliedToNotice", newSession: false },
     ]);
-    expect(b.state().context.lastReplyAt).toBe(6);
+    expect(b.state().context.lastReplyAt).toBe(7);
   });
 
-  it("a new-session reply ends the episode, olm commands first", () => {
+  it("a reply is delivered only after its m.dummy is queued", () => {
+    const m = new PeerModel();
+    m.apply({ type: "NOTICE_RECEIVED", at: 5 });
+    expect(m.apply({ type: "REPLY_SUCCEEDED", at: 6, replyId: 1 }).kind).toBe("ignored");
+    expect(m.state().leaves.reply).toBe("newSession");
+    m.apply({ type: "DUMMY_QUEUED", at: 7, replyId: 1 });
+    expect(m.apply({ type: "DUMMY_QUEUED", at: 8, replyId: 1 }).kind).toBe("ignored");
+    expect(m.apply({ type: "REPLY_SUCCEEDED", at: 9, replyId: 2 }).kind).toBe("ignored");
+    expect(m.apply({ type: "REPLY_SUCCEEDED", at: 9, replyId: 1 }).commands).toEqual([
+      { type: "reportRepliedToNotice", newSession: true },
+    ]);
+    expect(m.state().leaves).toEqual({ olm: "established", reply: "idle" });
+    expect(m.state().context.lastReplyAt).toBe(9);
+  });
+
+  it("a new-session reply ends the episode when its m.dummy is queued, not when delivered", () => {
     const m = new PeerModel();
     m.apply({ type: "ESTABLISH_FAILED", at: 10 });
     m.apply({ type: "NOTICE_RECEIVED", at: 20 });
-    expect(m.apply({ type: "REPLY_SUCCEEDED", at: 30, replyId: 1 })).toEqual({
+    expect(m.apply({ type: "DUMMY_QUEUED", at: 30, replyId: 1 })).toEqual({
       kind: "applied",
       commands: [
         { type: "withdrawNoOlm", noticeId: 1 },
         { type: "reportPeerReachable", unreachableSince: 10 },
-        { type: "reportRepliedToNotice", newSession: true },
       ],
     });
+    expect(m.state().leaves).toEqual({ olm: "established", reply: "newSessionDummyQueued" });
+    expect(m.apply({ type: "REPLY_SUCCEEDED", at: 40, replyId: 1 }).commands).toEqual([
+      { type: "reportRepliedToNotice", newSession: true },
+    ]);
+  });
+
+  it("an existing-session m.dummy queued in an episode leaves the episode alone", () => {
+    const m = new PeerModel();
+    m.apply({ type: "SESSION_ESTABLISHED", at: 0, origin: "outbound" });
+    m.apply({ type: "NOTICE_RECEIVED", at: 1 });
+    m.apply({ type: "ESTABLISH_FAILED", at: 2 });
+    expect(m.apply({ type: "DUMMY_QUEUED", at: 3, replyId: 1 }).commands).toEqual([]);
+    expect(m.state().leaves).toEqual({
+      olm: "noticePending",
+      reply: "existingSessionDummyQueued",
+    });
+  });
+
+  it("a lost new-session m.dummy: idle, no backoff, and the hour starts at the loss", () => {
+    const m = new PeerModel();
+    m.apply({ type: "NOTICE_RECEIVED", at: 0 });
+    m.apply({ type: "DUMMY_QUEUED", at: 1, replyId: 1 });
+    expect(m.apply({ type: "REPLY_FAILED", at: 2, replyId: 1 })).toEqual({
+      kind: "applied",
+      commands: [],
+    });
     expect(m.state().leaves).toEqual({ olm: "established", reply: "idle" });
+    expect(m.state().context.lastReplyAt).toBe(2);
+    expect(m.state().context.claimFailures).toBe(0);
+    // A session was made for the reply: none again within the hour, even with that one gone.
+    m.apply({ type: "SESSION_LOST", at: 3 });
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 2 + H - 1 }).commands).toEqual([]);
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 2 + H }).commands).toEqual([
+      { type: "claimKeyAndSendDummy", replyId: 2 },
+    ]);
+  });
+
+  it("a lost existing-session m.dummy: idle, no backoff, no hour, the next notice answered at once", () => {
+    const m = new PeerModel();
+    m.apply({ type: "SESSION_ESTABLISHED", at: 0, origin: "inbound" });
+    m.apply({ type: "NOTICE_RECEIVED", at: 0 });
+    m.apply({ type: "DUMMY_QUEUED", at: 1, replyId: 1 });
+    expect(m.apply({ type: "REPLY_FAILED", at: 2, replyId: 1 })).toEqual({
+      kind: "applied",
+      commands: [],
+    });
+    expect(m.state().leaves).toEqual({ olm: "established", reply: "idle" });
+    expect(m.state().context.lastReplyAt).toBeNull();
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 3 }).commands).toEqual([
+      { type: "sendDummy", replyId: 2 },
+    ]);
+  });
+
+  it("a claim that makes a session clears the backoff when its m.dummy is queued", () => {
+    const m = new PeerModel();
+    m.apply({ type: "NOTICE_RECEIVED", at: 0 });
+    m.apply({ type: "REPLY_FAILED", at: 1, replyId: 1 });
+    m.apply({ type: "NOTICE_RECEIVED", at: 15_001 });
+    expect(m.state().context.claimFailures).toBe(1);
+    m.apply({ type: "DUMMY_QUEUED", at: 15_002, replyId: 2 });
+    expect(m.state().context).toMatchObject({ claimFailures: 0, claimFailedAt: null });
+    m.apply({ type: "REPLY_FAILED", at: 15_003, replyId: 2 });
+    expect(m.state().context).toMatchObject({ claimFailures: 0, claimFailedAt: null });
+  });
+
+  it("RESUMED: a queued m.dummy is made sure of under its id; an unmade one restarts", () => {
+    const m = new PeerModel();
+    m.apply({ type: "ESTABLISH_FAILED", at: 0 });
+    m.apply({ type: "NOTICE_RECEIVED", at: 1 });
+    expect(m.apply({ type: "RESUMED", at: 2 }).commands).toEqual([
+      { type: "retryNoOlm", noticeId: 1 },
+      { type: "claimKeyAndSendDummy", replyId: 2 },
+    ]);
+    m.apply({ type: "DUMMY_QUEUED", at: 3, replyId: 2 });
+    const before = m.state();
+    expect(m.apply({ type: "RESUMED", at: 4 })).toEqual({
+      kind: "applied",
+      commands: [{ type: "ensureDummyQueued", replyId: 2 }],
+    });
+    expect(m.state()).toEqual(before);
   });
 
   it("notices while replying are only recorded; stale reply ids are ignored", () => {
@@ -143,11 +274,14 @@ describe("reference model: reply side", () => {
     expect(m.apply({ type: "REPLY_FAILED", at: 300, replyId: 0 }).kind).toBe("ignored");
   });
 
-  it("one reply per hour, the boundary inclusive", () => {
+  it("one reply per hour from delivery, the boundary inclusive", () => {
     const m = new PeerModel();
     m.apply({ type: "SESSION_ESTABLISHED", at: 0, origin: "outbound" });
     m.apply({ type: "NOTICE_RECEIVED", at: 1000 });
+    m.apply({ type: "DUMMY_QUEUED", at: 1500, replyId: 1 });
     m.apply({ type: "REPLY_SUCCEEDED", at: 2000, replyId: 1 });
+    // The hour runs from delivery (2000), not from queueing (1500).
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 1500 + H }).commands).toEqual([]);
     expect(m.apply({ type: "NOTICE_RECEIVED", at: 2000 + H - 1 }).commands).toEqual([]);
     expect(m.apply({ type: "NOTICE_RECEIVED", at: 2000 + H }).commands).toEqual([
       { type: "sendDummy", replyId: 2 },
@@ -183,6 +317,7 @@ describe("reference model: reply side", () => {
     const m = new PeerModel();
     m.apply({ type: "SESSION_ESTABLISHED", at: 0, origin: "outbound" });
     m.apply({ type: "NOTICE_RECEIVED", at: 10 * H });
+    m.apply({ type: "DUMMY_QUEUED", at: 10 * H, replyId: 1 });
     m.apply({ type: "REPLY_SUCCEEDED", at: 10 * H, replyId: 1 });
     // The clock jumps back two hours: the wait is not over (reading before the anchor) ...
     expect(m.apply({ type: "NOTICE_RECEIVED", at: 8 * H }).commands).toEqual([]);

@@ -60,8 +60,12 @@ function machineState(snapshot: PeerSnapshot): ModelState {
   };
 }
 
+const atOf = (event: unknown): number => Reflect.get(event as object, "at") as number;
+
 const isEpisode = (olm: string): boolean => olm === "noticePending" || olm === "noticeDelivered";
 const olmOf = (s: PeerSnapshot) => peerLeaves(s.value).olm;
+const isQueuedLeaf = (reply: string): boolean =>
+  reply === "newSessionDummyQueued" || reply === "existingSessionDummyQueued";
 
 /**
  * Machine and model in lockstep from `from`; asserts agreement after every step. `checkKind`
@@ -137,7 +141,7 @@ describe("peer machine ≡ reference model", () => {
   });
 
   test.prop([runArb])(
-    "c. at most one reply (and one new session) per hour of forward clock",
+    "c. at most one delivered reply (and one new session) per hour of forward clock, from REPLY_SUCCEEDED",
     (run) => {
       const records = drive(run, { roundTrip: true });
       withTrace("c", records, () => {
@@ -148,12 +152,15 @@ describe("peer machine ≡ reference model", () => {
         let lastNewSession: number | undefined;
         for (const r of eventRecords(records)) {
           if (r.kind === "rejected") continue;
-          const at = Reflect.get(r.event as object, "at") as number;
+          const at = atOf(r.event);
           if (previousAt !== undefined) forward += Math.max(0, at - previousAt);
           previousAt = at;
-          const reply = r.commands.find((c) => c.type === "reportRepliedToNotice");
+          const replies = r.commands.filter((c) => c.type === "reportRepliedToNotice");
+          // A reply counts when the homeserver accepted its m.dummy, and only then.
+          const delivered = eventType(r.event) === "REPLY_SUCCEEDED" && r.kind === "applied";
+          expect(replies.length).toBe(delivered ? 1 : 0);
+          const reply = replies[0];
           if (reply === undefined) continue;
-          expect(eventType(r.event)).toBe("REPLY_SUCCEEDED");
           if (lastReply !== undefined) expect(forward - lastReply).toBeGreaterThanOrEqual(H);
           lastReply = forward;
           if (reply.newSession) {
@@ -211,6 +218,88 @@ describe("peer machine ≡ reference model", () => {
       }
     });
   });
+
+  test.prop([runArb])(
+    "g. the reply hour starts at delivery, or at the loss of a new-session reply's m.dummy: no reply within an hour of either; a lost existing-session m.dummy starts none",
+    (run) => {
+      const records = drive(run, { roundTrip: true });
+      withTrace("g", records, () => {
+        let forward = 0;
+        let previousAt: number | undefined;
+        // Forward clock at the last event that started the hour.
+        let hourFrom: number | undefined;
+        // The rule's anchor, kept here from the rule alone: the reading of the last accepted
+        // REPLY_SUCCEEDED or lost new-session m.dummy (REPLY_FAILED from newSessionDummyQueued),
+        // moved back by any later notice reading (a clock gone backwards).
+        let anchor: number | null = null;
+        for (const r of eventRecords(records)) {
+          if (r.kind === "rejected") continue;
+          const type = eventType(r.event);
+          const at = atOf(r.event);
+          if (previousAt !== undefined) forward += Math.max(0, at - previousAt);
+          previousAt = at;
+          const starts = r.commands.filter(
+            (c) => c.type === "claimKeyAndSendDummy" || c.type === "sendDummy",
+          );
+          // No reply starts within an hour (of forward clock) after one that started the hour.
+          if (starts.length > 0 && hourFrom !== undefined) {
+            expect(forward - hourFrom, "hour since the hour started").toBeGreaterThanOrEqual(H);
+          }
+          // And nothing else starts the hour: with no reply in flight, a notice is answered
+          // exactly when the hour since its start is over (or it never started), whatever
+          // existing-session m.dummy was queued, failed or restarted since.
+          if (type === "NOTICE_RECEIVED" && peerLeaves(r.before.value).reply === "idle") {
+            const open = anchor === null || (at >= anchor && at - anchor >= H);
+            expect(starts.length, `notice at ${at}, anchor ${anchor}`).toBe(open ? 1 : 0);
+          }
+          if (type === "NOTICE_RECEIVED" && anchor !== null) anchor = Math.min(anchor, at);
+          const lostNewSessionDummy =
+            type === "REPLY_FAILED" && peerLeaves(r.before.value).reply === "newSessionDummyQueued";
+          if (r.kind === "applied" && (type === "REPLY_SUCCEEDED" || lostNewSessionDummy)) {
+            hourFrom = forward;
+            anchor = at;
+          }
+          expect(r.after.context.lastReplyAt, "lastReplyAt is the hour's anchor").toBe(anchor);
+        }
+      });
+    },
+  );
+
+  test.prop([runArb])(
+    "h. new sessions for replies an hour apart: claimKeyAndSendDummy commands whose session was made (DUMMY_QUEUED) lie an hour of forward clock apart, and so do the sessions",
+    (run) => {
+      const records = drive(run, { roundTrip: true });
+      withTrace("h", records, () => {
+        let forward = 0;
+        let previousAt: number | undefined;
+        // Forward clock at each claimKeyAndSendDummy command, by its reply id (ids are never
+        // reused within a run: every reply, and every restart of one, takes a fresh id).
+        const claimedAt = new Map<number, number>();
+        let lastMade: { readonly claim: number; readonly made: number } | undefined;
+        for (const r of eventRecords(records)) {
+          if (r.kind === "rejected") continue;
+          const at = atOf(r.event);
+          if (previousAt !== undefined) forward += Math.max(0, at - previousAt);
+          previousAt = at;
+          for (const c of r.commands) {
+            if (c.type === "claimKeyAndSendDummy") {
+              expect(claimedAt.has(c.replyId), "a fresh reply id").toBe(false);
+              claimedAt.set(c.replyId, forward);
+            }
+          }
+          if (eventType(r.event) !== "DUMMY_QUEUED" || r.kind !== "applied") continue;
+          // The m.dummy of a claim is queued: the claim made a session.
+          const claim = claimedAt.get(Reflect.get(r.event as object, "replyId") as number);
+          if (claim === undefined) continue;
+          if (lastMade !== undefined) {
+            expect(claim - lastMade.claim, "between the claims").toBeGreaterThanOrEqual(H);
+            expect(forward - lastMade.made, "between the sessions").toBeGreaterThanOrEqual(H);
+          }
+          lastMade = { claim, made: forward };
+        }
+      });
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -261,6 +350,8 @@ const plausibleArb: fc.Arbitrary<unknown> = fc.oneof(
     "backingOff",
     "newSession",
     "existingSession",
+    "newSessionDummyQueued",
+    "existingSessionDummyQueued",
     null,
     0,
     1,
@@ -275,6 +366,8 @@ const plausibleArb: fc.Arbitrary<unknown> = fc.oneof(
     { unreachable: "noticeDelivered" },
     { replying: "newSession" },
     { replying: "existingSession" },
+    { replying: "newSessionDummyQueued" },
+    { replying: "existingSessionDummyQueued" },
     { replying: "idle" },
   ),
   fc.integer({ min: -10, max: 1_000_000 }),
@@ -331,6 +424,8 @@ const outlineArb: fc.Arbitrary<unknown> = fc.record({
       "backingOff",
       { replying: "newSession" },
       { replying: "existingSession" },
+      { replying: "newSessionDummyQueued" },
+      { replying: "existingSessionDummyQueued" },
     ),
   }),
   context: fc.record({
@@ -356,7 +451,14 @@ const storedReachableArb = reachableCandidateArb.map((x): unknown => JSON.parse(
 const plausibleSnapshotArb: fc.Arbitrary<unknown> = fc
   .record({
     olm: fc.constantFrom("noSession", "established", "noticePending", "noticeDelivered"),
-    reply: fc.constantFrom("idle", "backingOff", "newSession", "existingSession"),
+    reply: fc.constantFrom(
+      "idle",
+      "backingOff",
+      "newSession",
+      "existingSession",
+      "newSessionDummyQueued",
+      "existingSessionDummyQueued",
+    ),
     noticeId: fc.integer({ min: 1, max: 3 }),
     replyId: fc.integer({ min: 1, max: 3 }),
     lastNoticeReceivedAt: fc.option(timeArb),
@@ -372,10 +474,7 @@ const plausibleSnapshotArb: fc.Arbitrary<unknown> = fc
       v: 1,
       value: {
         olm: inEpisode ? { unreachable: r.olm } : r.olm,
-        reply:
-          r.reply === "newSession" || r.reply === "existingSession"
-            ? { replying: r.reply }
-            : r.reply,
+        reply: r.reply === "idle" || r.reply === "backingOff" ? r.reply : { replying: r.reply },
       },
       context: {
         noticeId: r.noticeId,
@@ -444,7 +543,7 @@ describe("f. restore rejects garbage", () => {
 // Non-vacuity: the generator reaches the interesting corners often enough.
 
 describe("the run generator reaches the interesting cases", () => {
-  it("covers episodes, retries, withdrawals, backoff, hour edges and backwards clocks", () => {
+  it("covers episodes, retries, withdrawals, backoff, queued and lost m.dummies, lost sessions, hour edges and backwards clocks", () => {
     const runs = fc.sample(runArb, { numRuns: 1000, seed: 42 });
     const tally = new Map<string, number>();
     const bump = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1);
@@ -453,10 +552,69 @@ describe("the run generator reaches the interesting cases", () => {
       const seen = new Set<string>();
       let replies = 0;
       let newReplies = 0;
+      let sessionsMade = 0;
+      // The reading of the current attempt's DUMMY_QUEUED, and of an existing-session one
+      // queued then lost; the reading at which a new-session reply's m.dummy was lost.
+      let queuedAt: number | undefined;
+      let lostQueuedAt: number | undefined;
+      let lostNewSessionAt: number | undefined;
+      let lastDelivery: { at: number; queuedAt: number } | undefined;
+      // The session was lost and no other has come since.
+      let sessionGone = false;
       for (const r of records) {
         for (const c of r.commands) seen.add(c.type);
         const type = eventType(r.event);
         if (r.kind === "rejected") seen.add("rejected");
+        const replyBefore = peerLeaves(r.before.value).reply;
+        const replyAfter = peerLeaves(r.after.value).reply;
+        if (r.kind === "applied" && type === "DUMMY_QUEUED") {
+          queuedAt = atOf(r.event);
+          if (r.commands.some((c) => c.type === "reportPeerReachable")) {
+            seen.add("dummyQueuedEndsEpisode");
+          }
+          if (replyBefore === "newSession") {
+            sessionsMade += 1;
+            if (r.before.context.claimFailures > 0) seen.add("dummyQueuedClearsBackoff");
+          }
+        }
+        if (r.kind === "applied" && type === "REPLY_FAILED" && isQueuedLeaf(replyBefore)) {
+          seen.add(replyBefore === "newSessionDummyQueued" ? "lostNewDummy" : "lostExistingDummy");
+          if (replyBefore === "existingSessionDummyQueued") lostQueuedAt = queuedAt;
+          else lostNewSessionAt = atOf(r.event);
+        }
+        if (r.kind === "applied" && type === "REPLY_SUCCEEDED" && queuedAt !== undefined) {
+          lastDelivery = { at: atOf(r.event), queuedAt };
+          lostQueuedAt = undefined;
+          lostNewSessionAt = undefined;
+        }
+        if (r.kind !== "rejected" && type === "SESSION_LOST") {
+          seen.add(r.kind === "applied" ? "sessionLost" : "sessionLostIgnored");
+          if (r.kind === "applied") sessionGone = true;
+        }
+        if (olmOf(r.after) !== "noSession") sessionGone = false;
+        if (type === "NOTICE_RECEIVED" && replyBefore === "idle" && r.kind !== "rejected") {
+          const at = atOf(r.event);
+          const answered = r.commands.length > 0;
+          if (sessionGone && r.commands.some((c) => c.type === "claimKeyAndSendDummy")) {
+            seen.add("claimAfterSessionLost");
+          }
+          // Answered at once although an existing-session m.dummy was queued (and lost) within
+          // the hour.
+          if (answered && lostQueuedAt !== undefined && at >= lostQueuedAt) {
+            if (at - lostQueuedAt < H) seen.add("lostExistingDummyAnsweredWithinHour");
+          }
+          // Not answered: inside the hour after a new-session m.dummy was lost.
+          if (!answered && lostNewSessionAt !== undefined && at >= lostNewSessionAt) {
+            if (at - lostNewSessionAt < H) seen.add("lostNewDummyHourHeld");
+          }
+          // Not answered: inside the hour from delivery, though over an hour after queueing.
+          if (!answered && lastDelivery !== undefined && at - lastDelivery.queuedAt >= H) {
+            if (at >= lastDelivery.at && at - lastDelivery.at < H) {
+              seen.add("hourFromDeliveryNotQueue");
+            }
+          }
+        }
+        if (type === "RESUMED" && isQueuedLeaf(replyAfter)) seen.add("resumedWithDummyQueued");
         if (type === "NOTICE_RECEIVED" && peerLeaves(r.before.value).reply === "backingOff") {
           seen.add(r.commands.length > 0 ? "claimAfterBackoff" : "stillBackingOff");
         }
@@ -479,6 +637,7 @@ describe("the run generator reaches the interesting cases", () => {
       }
       if (replies >= 2) seen.add("twoReplies");
       if (newReplies >= 2) seen.add("twoNewSessionReplies");
+      if (sessionsMade >= 2) seen.add("twoSessionsMade");
       for (const key of seen) bump(key);
     }
     const counts = Object.fromEntries(tally);
@@ -489,8 +648,21 @@ describe("the run generator reaches the interesting cases", () => {
       "reportPeerReachable",
       "claimKeyAndSendDummy",
       "sendDummy",
+      "ensureDummyQueued",
       "reportRepliedToNotice",
       "rejected",
+      "dummyQueuedEndsEpisode",
+      "lostNewDummy",
+      "lostExistingDummy",
+      "lostExistingDummyAnsweredWithinHour",
+      "lostNewDummyHourHeld",
+      "dummyQueuedClearsBackoff",
+      "sessionLost",
+      "sessionLostIgnored",
+      "claimAfterSessionLost",
+      "twoSessionsMade",
+      "hourFromDeliveryNotQueue",
+      "resumedWithDummyQueued",
       "claimAfterBackoff",
       "stillBackingOff",
       "noticeExactlyAtHour",

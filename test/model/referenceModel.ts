@@ -7,7 +7,13 @@
 import type { PeerCommand } from "../../src/machine/peerCommands.js";
 
 export type ModelOlm = "noSession" | "established" | "noticePending" | "noticeDelivered";
-export type ModelReply = "idle" | "newSession" | "existingSession" | "backingOff";
+export type ModelReply =
+  | "idle"
+  | "newSession"
+  | "existingSession"
+  | "newSessionDummyQueued"
+  | "existingSessionDummyQueued"
+  | "backingOff";
 
 export interface ModelContext {
   noticeId: number;
@@ -60,9 +66,11 @@ export const MODEL_INITIAL_STATE: ModelState = {
 type ValidEvent =
   | { type: "ESTABLISH_FAILED"; at: number }
   | { type: "SESSION_ESTABLISHED"; at: number }
+  | { type: "SESSION_LOST"; at: number }
   | { type: "NOTICE_SENT"; at: number; noticeId: number }
   | { type: "NOTICE_SEND_FAILED"; at: number; noticeId: number }
   | { type: "NOTICE_RECEIVED"; at: number }
+  | { type: "DUMMY_QUEUED"; at: number; replyId: number }
   | { type: "REPLY_SUCCEEDED"; at: number; replyId: number }
   | { type: "REPLY_FAILED"; at: number; replyId: number }
   | { type: "RESUMED"; at: number };
@@ -81,6 +89,7 @@ function validate(input: unknown): ValidEvent | undefined {
     Number.isInteger(id) && Number(id) >= 0 && Number(id) <= MAX_ID;
   switch (type) {
     case "ESTABLISH_FAILED":
+    case "SESSION_LOST":
     case "NOTICE_RECEIVED":
     case "RESUMED":
       return { type, at };
@@ -94,6 +103,7 @@ function validate(input: unknown): ValidEvent | undefined {
       const noticeId: unknown = Reflect.get(input, "noticeId");
       return validId(noticeId) ? { type, at, noticeId } : undefined;
     }
+    case "DUMMY_QUEUED":
     case "REPLY_SUCCEEDED":
     case "REPLY_FAILED": {
       const replyId: unknown = Reflect.get(input, "replyId");
@@ -103,6 +113,11 @@ function validate(input: unknown): ValidEvent | undefined {
       return undefined;
   }
 }
+
+/** A reply is in flight: an m.dummy being made, or made and waiting for the homeserver. */
+const isReplying = (reply: ModelReply): boolean => reply !== "idle" && reply !== "backingOff";
+const isQueued = (reply: ModelReply): boolean =>
+  reply === "newSessionDummyQueued" || reply === "existingSessionDummyQueued";
 
 export class PeerModel {
   private olm: ModelOlm;
@@ -135,6 +150,12 @@ export class PeerModel {
       case "SESSION_ESTABLISHED":
         this.sessionEstablished(commands);
         break;
+      case "SESSION_LOST":
+        // The backend holds no session any more. Not a failure: nothing is sent and no episode
+        // starts (an episode already under way has no session to lose); the next notice is
+        // answered over a new session.
+        if (this.olm === "established") this.olm = "noSession";
+        break;
       case "NOTICE_SENT":
         if (this.olm === "noticePending" && event.noticeId === this.ctx.noticeId) {
           this.olm = "noticeDelivered";
@@ -147,6 +168,9 @@ export class PeerModel {
         break;
       case "NOTICE_RECEIVED":
         this.noticeReceived(event.at, commands);
+        break;
+      case "DUMMY_QUEUED":
+        this.dummyQueued(event.replyId, commands);
         break;
       case "REPLY_SUCCEEDED":
         this.replySucceeded(event.at, event.replyId, commands);
@@ -171,7 +195,7 @@ export class PeerModel {
     commands.push({ type: "sendNoOlm", noticeId: this.ctx.noticeId });
   }
 
-  /** Olm-side effect of a usable session (SESSION_ESTABLISHED, or a new-session reply). */
+  /** Olm-side effect of a usable session (SESSION_ESTABLISHED, or a new-session reply's). */
   private olmSessionUp(commands: PeerCommand[]): void {
     if (this.inEpisode()) {
       if (this.olm === "noticePending") {
@@ -192,7 +216,7 @@ export class PeerModel {
       this.reply = "idle";
       this.ctx.claimFailures = 0;
       this.ctx.claimFailedAt = null;
-    } else if (this.reply === "newSession" || this.reply === "existingSession") {
+    } else if (isReplying(this.reply)) {
       this.ctx.claimFailures = 0;
       this.ctx.claimFailedAt = null;
     }
@@ -203,8 +227,10 @@ export class PeerModel {
     // Record the notice: its latest reading, even one earlier than the last.
     this.ctx.lastNoticeReceivedAt = at;
 
-    // Decide with the old anchors.
+    // Decide with the old anchors. A reply in flight answers this notice too.
     if (this.reply === "idle" || this.reply === "backingOff") {
+      // The hour runs from the last delivered m.dummy (REPLY_SUCCEEDED), or from the loss of a
+      // new-session reply's m.dummy (its session was made all the same), nothing else.
       const hourNotOver = lastReplyAt !== null && !modelWaitIsOver(lastReplyAt, at, ONE_HOUR_MS);
       if (hourNotOver) {
         // rule 1: no command
@@ -232,11 +258,27 @@ export class PeerModel {
     }
   }
 
-  private replySucceeded(at: number, replyId: number, commands: PeerCommand[]): void {
+  /**
+   * The reply's m.dummy is in the outbox. For a new-session reply the session now exists, which
+   * ends a failure episode like any session, and our claim succeeded, which ends the claim
+   * backoff (whatever becomes of the m.dummy). Nothing is delivered yet: the hour does not start.
+   */
+  private dummyQueued(replyId: number, commands: PeerCommand[]): void {
     if (replyId !== this.ctx.replyId) return;
-    if (this.reply !== "newSession" && this.reply !== "existingSession") return;
-    const newSession = this.reply === "newSession";
-    if (newSession) this.olmSessionUp(commands);
+    if (this.reply === "newSession") {
+      this.olmSessionUp(commands);
+      this.reply = "newSessionDummyQueued";
+      this.ctx.claimFailures = 0;
+      this.ctx.claimFailedAt = null;
+    } else if (this.reply === "existingSession") {
+      this.reply = "existingSessionDummyQueued";
+    }
+  }
+
+  /** The homeserver accepted the m.dummy: the reply is done and the hour starts now. */
+  private replySucceeded(at: number, replyId: number, commands: PeerCommand[]): void {
+    if (replyId !== this.ctx.replyId || !isQueued(this.reply)) return;
+    const newSession = this.reply === "newSessionDummyQueued";
     this.reply = "idle";
     this.ctx.lastReplyAt = at;
     this.ctx.claimFailures = 0;
@@ -244,7 +286,10 @@ export class PeerModel {
     commands.push({ type: "reportRepliedToNotice", newSession });
   }
 
-  /** After a restart: redo a reply in progress, make sure a pending notice goes out. */
+  /**
+   * After a restart: make sure a pending notice goes out; redo a reply whose m.dummy was not
+   * made yet (under a fresh id); make sure an m.dummy already made is still queued (same id).
+   */
   private resumed(commands: PeerCommand[]): void {
     if (this.olm === "noticePending") {
       commands.push({ type: "retryNoOlm", noticeId: this.ctx.noticeId });
@@ -253,12 +298,22 @@ export class PeerModel {
       this.ctx.replyId = nextId(this.ctx.replyId);
       const type = this.reply === "newSession" ? "claimKeyAndSendDummy" : "sendDummy";
       commands.push({ type, replyId: this.ctx.replyId });
+    } else if (isQueued(this.reply)) {
+      commands.push({ type: "ensureDummyQueued", replyId: this.ctx.replyId });
     }
   }
 
   private replyFailed(at: number, replyId: number): void {
     if (replyId !== this.ctx.replyId) return;
-    if (this.reply === "existingSession") {
+    if (this.reply === "newSessionDummyQueued") {
+      // The m.dummy is lost, but the session was made for this reply: the spec's hour is about
+      // making sessions, so it starts now (and the claim backoff is over: the claim worked).
+      this.reply = "idle";
+      this.ctx.lastReplyAt = at;
+      this.ctx.claimFailures = 0;
+      this.ctx.claimFailedAt = null;
+    } else if (this.reply === "existingSession" || this.reply === "existingSessionDummyQueued") {
+      // No key was claimed and no session made: no backoff, and no hour.
       this.reply = "idle";
     } else if (this.reply === "newSession") {
       if (this.olm === "established") {

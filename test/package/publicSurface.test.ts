@@ -12,6 +12,8 @@ const node = (script: string): string =>
   execFileSync(process.execPath, ["--input-type=module", "-e", script], {
     cwd: root,
     encoding: "utf8",
+    // A refused import's stack trace belongs in the thrown error, not in the test output.
+    stdio: ["ignore", "pipe", "pipe"],
   });
 
 const PUBLIC_NAMES = [
@@ -20,20 +22,28 @@ const PUBLIC_NAMES = [
   "DEFAULT_CALL_TIMEOUT_MS",
   "DEFAULT_MAX_CONCURRENT_REQUESTS",
   "DEFAULT_MAX_MESSAGES_PER_REQUEST",
+  "DEFAULT_MAX_PEERS",
   "DEFAULT_MAX_RECEIVED_WITHHELD",
   "DEFAULT_MAX_SESSIONS_PER_DEVICE",
   "DeviceList",
   "HookTimedOut",
-  "InMemoryPeerStore",
+  "InMemoryStore",
   "LibolmBackend",
+  "MAX_ACCOUNT_PICKLE_BYTES",
+  "MAX_PICKLE_KEY_BYTES",
   "MAX_REASON_LENGTH",
+  "MAX_SESSION_PICKLE_BYTES",
+  "MIN_PICKLE_KEY_BYTES",
   "MEGOLM_ALGORITHM",
   "NO_OLM_CODE",
   "OLM_ALGORITHM",
   "REPLY_INTERVAL_MS",
+  "RETRY_BASE_MS",
+  "RETRY_CAP_MS",
   "SENDABLE_SESSION_CODES",
   "SESSION_WITHHELD_CODES",
   "SPEC_WITHHELD_CODES",
+  "StoreFailure",
   "WITHHELD_EVENT_TYPE",
   "brokenInvariant",
   "buildNoOlmNotice",
@@ -44,6 +54,7 @@ const PUBLIC_NAMES = [
   "decodeWithheldContent",
   "decodeWithheldEvent",
   "defaultWithheldReason",
+  "emptyChanges",
   "encodeWithheldContent",
   "initialPeerSnapshot",
   "isCurve25519PublicKey",
@@ -56,6 +67,7 @@ const PUBLIC_NAMES = [
   "isUserId",
   "mermaidStateDiagram",
   "ok",
+  "openKeyWithholding",
   "parseCurve25519PublicKey",
   "parseDeviceId",
   "parseEd25519PublicKey",
@@ -81,13 +93,33 @@ describe("the published package", () => {
         cwd: root,
       },
     );
-  });
+  }, 120_000);
 
   it("exports exactly the documented names through its exports map", () => {
     const names = node(
       "const m = await import('matrix-key-withholding'); console.log(Object.keys(m).sort().join(','))",
     ).trim();
     expect(names.split(",")).toEqual([...PUBLIC_NAMES].sort());
+  });
+
+  it("offers the SQLite store on its own entry point, and the root never loads it", () => {
+    const names = node(
+      "const m = await import('matrix-key-withholding/sqlite'); console.log(Object.keys(m).sort().join(','))",
+    ).trim();
+    expect(names.split(",")).toEqual(["SQLITE_SCHEMA_VERSION", "openSqliteStore"]);
+    // A root import in a fresh process leaves better-sqlite3 unloaded; the sqlite entry loads it.
+    const loaded = node(
+      [
+        "import { createRequire } from 'node:module';",
+        "const require = createRequire(import.meta.url);",
+        "const seen = () => Object.keys(require.cache).some((p) => p.includes('better-sqlite3'));",
+        "await import('matrix-key-withholding');",
+        "const afterRoot = seen();",
+        "await import('matrix-key-withholding/sqlite');",
+        "console.log(JSON.stringify([afterRoot, seen()]));",
+      ].join("\n"),
+    ).trim();
+    expect(JSON.parse(loaded)).toEqual([false, true]);
   });
 
   it("keeps internals unreachable", () => {

@@ -1,15 +1,22 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { PeerDevice, PeerKey } from "../../src/devices/peerDevice.js";
+import { openKeyWithholding } from "../../src/coordinator/keyWithholding.js";
+import type { PeerDevice } from "../../src/devices/peerDevice.js";
 import { buildNoOlmNotice } from "../../src/events/buildNotice.js";
 import type { JsonObject } from "../../src/events/json.js";
-import { type PeerSnapshot, peerLeaves } from "../../src/machine/peerSnapshot.js";
-import { InMemoryPeerStore, type PeerStore } from "../../src/store/peerStore.js";
+import { peerLeaves } from "../../src/machine/peerSnapshot.js";
+import { InMemoryStore } from "../../src/store/inMemoryStore.js";
+import type {
+  KeyWithholdingStore,
+  StoreChanges,
+  StoredOlmState,
+  StoredState,
+} from "../../src/store/keyWithholdingStore.js";
 import { InMemoryHomeserver } from "../support/homeserver/index.js";
 import { SimulatedDevice } from "../support/simulatedDevice.js";
 
 /*
  * Counterexamples from a second robustness harness (fuzzing of public arguments and of edge
- * results: a store whose get answers garbage or whose set throws, a transport whose results are
+ * results: a store whose load answers garbage or whose commit fails, a transport whose results are
  * faked), reduced by hand to the smallest scenario that shows each. Each fails until src is
  * fixed. The shrunk fast-check counterexamples are quoted in the comments.
  */
@@ -25,21 +32,25 @@ interface Setup {
   readonly store: SwitchableStore;
 }
 
-/** A store over a Map whose get can answer garbage and whose set can throw, on demand. */
-class SwitchableStore implements PeerStore {
-  readonly inner = new InMemoryPeerStore();
+/** An in-memory store whose load can answer garbage and whose commits can fail, on demand. */
+class SwitchableStore implements KeyWithholdingStore {
+  readonly inner = new InMemoryStore();
   garbage = false;
-  failSaves: readonly number[] = [];
-  saves = 0;
+  failCommits: readonly number[] = [];
+  commits = 0;
 
-  get(key: PeerKey): PeerSnapshot | undefined {
-    return this.garbage ? ("garbage" as never) : this.inner.get(key);
+  loadOlm(): Promise<StoredOlmState | undefined> {
+    return this.inner.loadOlm();
   }
 
-  set(key: PeerKey, snapshot: PeerSnapshot): void {
-    this.saves += 1;
-    if (this.failSaves.includes(this.saves)) throw new Error("disk full");
-    this.inner.set(key, snapshot);
+  load(): Promise<StoredState> {
+    return this.garbage ? Promise.resolve("garbage" as never) : this.inner.load();
+  }
+
+  async commit(changes: StoreChanges): Promise<void> {
+    this.commits += 1;
+    if (this.failCommits.includes(this.commits)) throw new Error("disk full");
+    await this.inner.commit(changes);
   }
 }
 
@@ -170,14 +181,10 @@ describe("src bug: a call that refuses every entry still flushes", () => {
 });
 
 describe("src bug: one store failure during a reply wedges the peer's reply for good", () => {
-  // Shrunk (edge fuzzing): [handleToDeviceEvent(Alice's m.no_olm) while store.get answered
-  // `new Set([])`, the same notice with every edge behaving]: "ALICEDEVICE's machine is still
-  // replying (established/newSession) after the edges recovered". While a notice is answered,
-  // the driver reads the store before each step; when one read answers garbage (taken as a
-  // fresh peer), the reply's own outcome (REPLY_SUCCEEDED) is stepped from the initial snapshot
-  // and ignored; when one save throws, the outcome is dropped unsaved. Either way the stored
-  // machine stays in replying.newSession, where later notices are only recorded: the device is
-  // never answered again in this process (only a restart's RESUMED would recover it).
+  // Shrunk (edge fuzzing, against the earlier synchronous store): one failed save while a notice
+  // was answered left the stored machine in replying.newSession, where later notices are only
+  // recorded. Now the in-process state is the truth and a failed commit is written again with
+  // the next one; these keep that so.
   const noticeFrom = (d: SimulatedDevice) => ({
     type: "m.room_key.withheld",
     sender: d.device.userId,
@@ -187,26 +194,38 @@ describe("src bug: one store failure during a reply wedges the peer's reply for 
     }) as unknown as JsonObject,
   });
 
-  it("after one garbage read, the machine is not left mid-reply and a notice two hours later is answered", async () => {
+  it("after failed commits during a reply, the machine is not left mid-reply and a notice two hours later is answered", async () => {
     const s = await makeSetup();
-    s.store.garbage = true;
+    s.store.failCommits = [s.store.commits + 1, s.store.commits + 2, s.store.commits + 3];
     await s.alice.kw.handleToDeviceEvent(noticeFrom(s.bob));
-    s.store.garbage = false;
+    s.store.failCommits = [];
+    expect(leaves(s, s.bob.device)).toBe("established/idle");
     s.clock.now += 2 * 3_600_000;
     const later = await s.alice.kw.handleToDeviceEvent(noticeFrom(s.bob));
     expect(later.kind === "noOlmNotice" ? later.reply : later.kind).not.toBe("none");
-    expect(leaves(s, s.bob.device)).not.toMatch(/newSession$|existingSession$/);
+    expect(leaves(s, s.bob.device)).toBe("established/idle");
   });
 
-  it("after one failed save of the reply's outcome, the same", async () => {
+  it("what a failed commit held is written by the next one", async () => {
     const s = await makeSetup();
-    // Save 1: NOTICE_RECEIVED (→ replying); save 2: REPLY_SUCCEEDED, which fails.
-    s.store.failSaves = [s.store.saves + 2];
-    await s.alice.kw.handleToDeviceEvent(noticeFrom(s.bob));
-    s.store.failSaves = [];
-    s.clock.now += 2 * 3_600_000;
-    const later = await s.alice.kw.handleToDeviceEvent(noticeFrom(s.bob));
-    expect(later.kind === "noOlmNotice" ? later.reply : later.kind).not.toBe("none");
-    expect(leaves(s, s.bob.device)).not.toMatch(/newSession$|existingSession$/);
+    s.store.failCommits = [s.store.commits + 1];
+    await s.alice.kw.reportShareOutcomes([{ device: s.bob.device, outcome: "failed" }]);
+    await s.alice.kw.stop();
+    const stored = await s.store.inner.load();
+    const bob = stored.peers.find(([key]) => key.includes(s.bob.device.deviceId));
+    expect(bob?.[1]).toMatchObject({ value: { olm: { unreachable: "noticeDelivered" } } });
+    expect(stored.requests).toEqual([]);
+  });
+
+  it("a store whose load answers garbage refuses the open, typed", async () => {
+    const s = await makeSetup();
+    s.store.garbage = true;
+    const opened = await openKeyWithholding({
+      olm: s.alice.olm,
+      transport: s.hs.transportFor(s.alice.device.userId, s.alice.device.deviceId),
+      devices: s.alice.directory,
+      store: s.store,
+    });
+    expect(opened).toMatchObject({ ok: false, reason: "storeFailed" });
   });
 });

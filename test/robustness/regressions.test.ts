@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createKeyWithholding } from "../../src/coordinator/keyWithholding.js";
+import { createKeyWithholding, openKeyWithholding } from "../../src/coordinator/keyWithholding.js";
 import { initialPeerSnapshot, restorePeerSnapshot } from "../../src/machine/peerSnapshot.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
-import { InMemoryPeerStore } from "../../src/store/peerStore.js";
+import type { KeyWithholdingStore } from "../../src/store/keyWithholdingStore.js";
 import { coordinatorFixture } from "./harness/fuzz.js";
 import { buildHostile } from "./harness/hostile.js";
 
@@ -39,22 +39,40 @@ describe("stepPeer never throws, whatever snapshot it is handed", () => {
   });
 });
 
-describe("a PeerStore returning a hostile value never makes a method throw", () => {
-  it("peerState with a store whose get returns a revoked Proxy", async () => {
+describe("a store returning a hostile value never makes a method throw", () => {
+  it("openKeyWithholding over a store whose load answers a revoked Proxy, or rows of one", async () => {
     const fx = await coordinatorFixture();
     try {
       const bob = fx.world.device("bob");
-      const store = new InMemoryPeerStore();
-      const created = createKeyWithholding({
-        olm: bob.olm,
-        transport: fx.world.hs.transportFor(bob.device.userId, bob.device.deviceId),
-        devices: bob.directory,
-        store: { get: () => buildHostile("revokedProxy") as never, set: (k, s) => store.set(k, s) },
-      });
-      if (!created.ok) throw new Error(created.detail);
-      const peer = fx.known[0];
-      if (peer === undefined) throw new Error("no peer");
-      expect(() => created.value.peerState(peer)).not.toThrow();
+      const hostile = () => buildHostile("revokedProxy") as never;
+      const stores: KeyWithholdingStore[] = [
+        { loadOlm: async () => undefined, load: async () => hostile(), commit: async () => {} },
+        {
+          loadOlm: async () => undefined,
+          load: async () => ({
+            peers: [["k", hostile()], hostile()] as never,
+            requests: [hostile()],
+            sessionNotices: [hostile()],
+            received: [hostile()],
+            protocolTime: hostile(),
+          }),
+          commit: async () => {},
+        },
+      ];
+      const results = [];
+      for (const store of stores) {
+        const opened = await openKeyWithholding({
+          olm: bob.olm,
+          transport: fx.world.hs.transportFor(bob.device.userId, bob.device.deviceId),
+          devices: bob.directory,
+          store,
+        });
+        results.push(opened.ok ? "opened" : opened.reason);
+        const peer = fx.known[0];
+        if (opened.ok && peer !== undefined)
+          expect(() => opened.value.peerState(peer)).not.toThrow();
+      }
+      expect(results).toEqual(["storeFailed", "opened"]);
     } finally {
       fx.world.close();
     }
@@ -74,7 +92,6 @@ describe("an async onHookError that rejects is not left unhandled", () => {
         olm: bob.olm,
         transport: fx.world.hs.transportFor(bob.device.userId, bob.device.deviceId),
         devices: bob.directory,
-        store: new InMemoryPeerStore(),
         callTimeoutMs: 20,
         hooks: { onPeerStateChange: reject, onHookError: reject },
       });

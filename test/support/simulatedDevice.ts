@@ -1,5 +1,5 @@
 import Olm from "@matrix-org/olm";
-import { createKeyWithholding, type KeyWithholding } from "../../src/coordinator/keyWithholding.js";
+import { type KeyWithholding, openKeyWithholding } from "../../src/coordinator/keyWithholding.js";
 import type {
   EstablishOutcome,
   IncomingResult,
@@ -19,7 +19,8 @@ import {
 import type { PeerSnapshot } from "../../src/machine/peerSnapshot.js";
 import { LibolmBackend } from "../../src/olm/libolmBackend.js";
 import { verifyJsonSignature } from "../../src/olm/signedJson.js";
-import { InMemoryPeerStore, type PeerStore } from "../../src/store/peerStore.js";
+import { InMemoryStore } from "../../src/store/inMemoryStore.js";
+import type { KeyWithholdingStore } from "../../src/store/keyWithholdingStore.js";
 import type { Transport } from "../../src/transport/transport.js";
 import type { InMemoryHomeserver } from "./homeserver/index.js";
 
@@ -40,9 +41,14 @@ export interface SimulatedDeviceOptions {
   readonly hooks?: KeyWithholdingHooks;
   /** Puts a hostile or flaky layer between the library and the homeserver double. */
   readonly wrapTransport?: (transport: Transport) => Transport;
-  /** Where peer machines live; kept across `restart()`. Default: a fresh in-memory store. */
-  readonly store?: PeerStore;
+  /** What survives `restart()`. Default: a fresh in-memory store. */
+  readonly store?: KeyWithholdingStore;
   readonly callTimeoutMs?: number;
+  /**
+   * With a pickle key, the Olm account and sessions live in the store too (LibolmBackend.open),
+   * and `restart()` opens them again from it, as a new process would.
+   */
+  readonly pickleKey?: Uint8Array;
 }
 
 interface RoomSession {
@@ -57,34 +63,70 @@ let txnCounter = 0;
 
 export class SimulatedDevice {
   readonly directory = new DeviceList();
-  kw: KeyWithholding;
+  kw!: KeyWithholding;
   readonly #rooms = new Map<RoomId, RoomSession>();
   readonly #inbound = new Map<string, Olm.InboundGroupSession>();
   readonly #transport: Transport;
-  #store: PeerStore;
+  #store: KeyWithholdingStore;
+
+  #olm: LibolmBackend;
 
   private constructor(
-    readonly olm: LibolmBackend,
+    olm: LibolmBackend,
     private readonly options: SimulatedDeviceOptions,
   ) {
+    this.#olm = olm;
     this.#transport = options.hs.transportFor(options.userId, options.deviceId);
-    this.#store = options.store ?? new InMemoryPeerStore();
-    this.kw = this.#startCoordinator();
+    this.#store = options.store ?? new InMemoryStore();
   }
 
   /**
    * A new coordinator over the same Olm account, device list and store, as after the client's
-   * process restarted (only what the store holds survives; the outbox does not).
+   * process restarted (what the store holds survives: peer states, the outbox, notices). The
+   * previous coordinator is stopped first; `forgetStore` starts over from an empty store.
    */
-  restart(options: { readonly forgetStore?: boolean } = {}): void {
-    if (options.forgetStore === true) this.#store = new InMemoryPeerStore();
-    this.kw = this.#startCoordinator();
+  async restart(options: { readonly forgetStore?: boolean } = {}): Promise<void> {
+    await this.kw.stop();
+    if (options.forgetStore === true) this.#store = new InMemoryStore();
+    await this.#reopenOlm();
+    this.kw = await this.#startCoordinator();
   }
 
-  #startCoordinator(): KeyWithholding {
+  get olm(): LibolmBackend {
+    return this.#olm;
+  }
+
+  /** A durable device's new process reads its Olm account back; the old objects are gone. */
+  async #reopenOlm(): Promise<void> {
+    const { pickleKey } = this.options;
+    if (pickleKey === undefined) return;
+    this.#olm.dispose();
+    const opened = await LibolmBackend.open({
+      userId: this.options.userId as UserId,
+      deviceId: this.options.deviceId as DeviceId,
+      pickleKey: pickleKey.slice(),
+      store: this.#store,
+    });
+    if (!opened.ok) throw new Error(`LibolmBackend.open: ${opened.detail}`);
+    this.#olm = opened.value;
+  }
+
+  /** A restart over another store (one that lost part of what was committed, say). */
+  async restartOver(store: KeyWithholdingStore): Promise<void> {
+    await this.kw.stop();
+    this.#store = store;
+    await this.#reopenOlm();
+    this.kw = await this.#startCoordinator();
+  }
+
+  get store(): KeyWithholdingStore {
+    return this.#store;
+  }
+
+  async #startCoordinator(): Promise<KeyWithholding> {
     const options = this.options;
     const extra = options.hooks ?? {};
-    const created = createKeyWithholding({
+    const created = await openKeyWithholding({
       olm: this.olm,
       transport: options.wrapTransport?.(this.#transport) ?? this.#transport,
       devices: this.directory,
@@ -99,17 +141,23 @@ export class SimulatedDevice {
         },
       },
     });
-    if (!created.ok) throw new Error(`createKeyWithholding refused: ${created.detail}`);
+    if (!created.ok) throw new Error(`openKeyWithholding refused: ${created.detail}`);
     return created.value;
   }
 
   static async create(options: SimulatedDeviceOptions): Promise<SimulatedDevice> {
-    const olm = await LibolmBackend.create({
-      userId: options.userId as UserId,
-      deviceId: options.deviceId as DeviceId,
-    });
+    const ids = { userId: options.userId as UserId, deviceId: options.deviceId as DeviceId };
+    const olm =
+      options.pickleKey === undefined || options.store === undefined
+        ? await LibolmBackend.create(ids)
+        : await LibolmBackend.open({
+            ...ids,
+            pickleKey: options.pickleKey.slice(),
+            store: options.store,
+          });
     if (!olm.ok) throw new Error(`libolm: ${olm.detail}`);
     const device = new SimulatedDevice(olm.value, options);
+    device.kw = await device.#startCoordinator();
     device.upload({ device_keys: olm.value.signedDeviceKeys() });
     device.uploadOneTimeKeys(options.oneTimeKeys);
     return device;
