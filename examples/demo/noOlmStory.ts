@@ -103,11 +103,23 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
     );
     await alice.shareRoomKey(ROOM, [bob.device]);
     log("alice tries again 10 times, a minute apart.");
+    const aliceClaims = () => hs.requestCount(alice.device, "claimKeys");
+    const claimsBeforeRetries = aliceClaims();
     for (let i = 0; i < 10; i++) {
       clock.now += MINUTE;
-      await alice.shareRoomKey(ROOM, [bob.device]);
+      const [outcome] = await alice.shareRoomKey(ROOM, [bob.device]);
+      if (outcome?.outcome === "backingOff") {
+        const until = new Date(outcome.until).toISOString().slice(11, 19);
+        log(
+          `  share skips bob's /keys/claim: his keys ran out a moment ago (backing off until ${until})`,
+        );
+      }
     }
     check("exactly one m.no_olm reached bob after 11 failed shares", noOlmToBob().length === 1);
+    check(
+      "alice did not claim on every share: 15 s doubling backoff, 5 of 10 retries claimed",
+      aliceClaims() - claimsBeforeRetries === 5,
+    );
 
     clock.now += MINUTE;
     const explanation = () =>
@@ -183,6 +195,15 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
       "the episode went on across the restart: still exactly one new m.no_olm (2 in all)",
       noOlmToBob().length === 2,
     );
+    log("bob's laptop uploads new one-time keys; alice's client sees his device list change.");
+    bob.uploadOneTimeKeys(5);
+    await alice.kw.devicesChanged([bob.device]);
+    const [reached] = await alice.shareRoomKey(ROOM, [bob.device]);
+    check(
+      "alice's next share claims at once despite the backoff and reaches bob over a new session",
+      reached?.outcome === "established" && olm(alice, bob.device) === "established",
+    );
+    clock.now += MINUTE;
     log(
       "bob syncs: he still has his session with alice, so he answers over it without a key claim.",
     );

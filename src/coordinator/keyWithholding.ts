@@ -56,6 +56,7 @@ import { ReceivedWithheld } from "./receivedWithheld.js";
 import { RetryScheduler } from "./retryScheduler.js";
 import { runPool } from "./runPool.js";
 import { safeClaimKeys, safeSendToDevice } from "./safeTransport.js";
+import { ServerBackoff } from "./serverBackoff.js";
 import { requestRecord, sessionNoticeKey } from "./storedRecords.js";
 import { StoreWriter } from "./storeWriter.js";
 
@@ -116,6 +117,7 @@ export class KeyWithholding {
   readonly #sessionNoticesSent = new Set<string>();
   readonly #writer: StoreWriter;
   readonly #scheduler: RetryScheduler;
+  readonly #serverBackoff = new ServerBackoff();
   readonly #callTimeoutMs: number;
   readonly #maxConcurrentRequests: number;
 
@@ -235,32 +237,96 @@ export class KeyWithholding {
     }
     for (const refusal of refused) outcomes.push({ outcome: "refused", ...refusal });
     if (accepted.length === 0 && refused.length > 0) return outcomes;
-    if (missing.length > 0) {
+    const due = await this.#dueForClaim(missing, outcomes);
+    if (due.length > 0) {
       const response = await safeClaimKeys(
         this.#transport,
-        { one_time_keys: claimBody(missing), timeout: 10_000 },
+        { one_time_keys: claimBody(due), timeout: 10_000 },
         this.#callTimeoutMs,
       );
       const claimed = response.ok ? parseKeysClaimResponse(response.value) : response;
-      for (const device of missing) {
+      if (claimed.ok) this.#noteServers(due, claimed.value);
+      for (const device of due) {
         const outcome = claimed.ok
           ? this.#createSession(device, claimed.value)
           : ({ device, outcome: "failed", detail: claimed.detail } as const);
         outcomes.push(outcome);
         const at = this.#driver.now();
         if (outcome.outcome === "existing") await this.#driver.syncSession(device);
-        else {
+        else if (outcome.outcome === "established") {
+          await this.#driver.drive(device, { type: "SESSION_ESTABLISHED", at, origin: "outbound" });
+        } else {
+          // The device's own failure (no key, a bad key, its server unreachable) backs its
+          // claims off (R5); our homeserver failing the whole call is no fault of the device.
           await this.#driver.drive(
             device,
-            outcome.outcome === "established"
-              ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
-              : { type: "ESTABLISH_FAILED", at },
+            claimed.ok ? { type: "CLAIM_FAILED", at } : { type: "ESTABLISH_FAILED", at },
           );
         }
       }
     }
     await this.flush();
     return outcomes;
+  }
+
+  /**
+   * R5: asks each device's machine (and its server's backoff) whether it may be claimed now;
+   * those that may not are reported `backingOff` with the time it ends, and nothing else happens
+   * to them: a skipped claim is no new failure and sends nothing.
+   */
+  async #dueForClaim(
+    missing: readonly PeerDevice[],
+    outcomes: EstablishOutcome[],
+  ): Promise<PeerDevice[]> {
+    const due: PeerDevice[] = [];
+    for (const device of missing) {
+      const at = this.#driver.now();
+      const server = this.#serverBackoff.check(serverOf(device.userId), at);
+      if (server.kind === "backingOff") {
+        outcomes.push(this.#backingOff(device, server.until, "its homeserver is unreachable"));
+        continue;
+      }
+      const driven = await this.#driver.drive(device, { type: "CLAIM_REQUESTED", at });
+      const commands = driven.step.kind === "applied" ? driven.step.commands : [];
+      const skip = commands.find((command) => command.type === "skipClaim");
+      if (skip === undefined) due.push(device);
+      else outcomes.push(this.#backingOff(device, skip.until, "its last claim failed"));
+    }
+    return due;
+  }
+
+  #backingOff(device: PeerDevice, until: number, why: string): EstablishOutcome {
+    const detail = `not claimed: ${why}; backing off`;
+    return { device, outcome: "backingOff", until: this.#clock.toWall(until), detail };
+  }
+
+  /** Servers the response names as unreachable back off; every other server answered. */
+  #noteServers(devices: readonly PeerDevice[], claimed: ClaimedKeys): void {
+    const at = this.#driver.now();
+    const servers = new Set(devices.map((device) => serverOf(device.userId)));
+    for (const server of servers) {
+      if (claimed.isUnreachable(server)) this.#serverBackoff.failed(server, at);
+      else this.#serverBackoff.answered(server);
+    }
+  }
+
+  /**
+   * The client tells us these devices' keys changed (its device list was updated, or they
+   * published new one-time keys): a claim backoff for them ends now (R5), and so does their
+   * server's.
+   */
+  async devicesChanged(devices: readonly PeerDevice[]): Promise<FlushReport> {
+    return this.#safely(async () => {
+      const read = readEntries(devices, "devices", readDevice);
+      if (!read.ok) return this.#refusedCall(read);
+      const { accepted, refused } = this.#acceptAll(read.value, (device) => device);
+      for (const device of accepted) {
+        this.#serverBackoff.answered(serverOf(device.userId));
+        await this.#driver.drive(device, { type: "DEVICE_CHANGED", at: this.#driver.now() });
+      }
+      if (accepted.length > 0) await this.#commit();
+      return this.#refusedEntries(refused);
+    });
   }
 
   #createSession(device: PeerDevice, claimed: ClaimedKeys): EstablishOutcome {

@@ -70,6 +70,16 @@ export type EstablishOutcome =
       /** Why: no key returned, server unreachable, bad key signature, … */
       readonly detail: string;
     }
+  /**
+   * Not claimed this time (R5): a claim for the device, or its homeserver, failed a moment ago.
+   * No new failure, nothing sent; `until` (wall-clock ms) is when it is due again.
+   */
+  | {
+      readonly outcome: "backingOff";
+      readonly device: PeerDevice;
+      readonly until: number;
+      readonly detail: string;
+    }
   | ({ readonly outcome: "refused" } & Refusal);
 
 /** A per-session notice the client asks us to send. */

@@ -2,7 +2,12 @@ import { type PeerDevice, type PeerKey, peerKeyOf } from "../devices/peerDevice.
 import type { JsonObject } from "../events/json.js";
 import type { PeerCommand } from "../machine/peerCommands.js";
 import type { PeerEvent } from "../machine/peerEvents.js";
-import { initialPeerSnapshot, type PeerSnapshot, peerLeaves } from "../machine/peerSnapshot.js";
+import {
+  initialPeerSnapshot,
+  type PeerSnapshot,
+  peerLeaves,
+  sameSnapshot,
+} from "../machine/peerSnapshot.js";
 import { type StepResult, stepPeer } from "../machine/stepPeer.js";
 import { parseKeysClaimResponse } from "../transport/keysClaimResponse.js";
 import type { Transport } from "../transport/transport.js";
@@ -119,9 +124,12 @@ export class PeerDriver {
     const step = stepPeer(before, event);
     if (step.kind !== "applied") return { step, reply: "none" };
     this.#devices.set(key, device);
-    this.#snapshots.set(key, step.snapshot);
-    this.parts.writer.peer(key, peerRecord(device, step.snapshot));
-    this.parts.writer.protocolTime(event.at);
+    // A step that only asks for commands (a claim decision, a retry) has nothing to save.
+    if (!sameSnapshot(before, step.snapshot)) {
+      this.#snapshots.set(key, step.snapshot);
+      this.parts.writer.peer(key, peerRecord(device, step.snapshot));
+      this.parts.writer.protocolTime(event.at);
+    }
     this.#reportStateChange(device, event, before, step.snapshot);
     let reply: ReplyOutcome = "none";
     for (const command of step.commands) {
@@ -193,6 +201,10 @@ export class PeerDriver {
         );
       case "ensureDummyQueued":
         await this.#ensureDummyQueued(device, command.replyId);
+        return;
+      // The share's caller reads these off the step: they decide, they do not act.
+      case "claimForShare":
+      case "skipClaim":
         return;
       case "reportRepliedToNotice": {
         const noticeAt = this.snapshot(device).context.lastNoticeReceivedAt;

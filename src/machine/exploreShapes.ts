@@ -112,6 +112,9 @@ function eventsFor(context: PeerContext): PeerEvent[] {
   const replyIds = [context.replyId, context.replyId + 1];
   for (const at of readingsFor(context)) {
     events.push({ type: "ESTABLISH_FAILED", at });
+    events.push({ type: "CLAIM_REQUESTED", at });
+    events.push({ type: "CLAIM_FAILED", at });
+    events.push({ type: "DEVICE_CHANGED", at });
     for (const origin of ORIGINS) events.push({ type: "SESSION_ESTABLISHED", at, origin });
     events.push({ type: "SESSION_LOST", at });
     for (const noticeId of noticeIds) {

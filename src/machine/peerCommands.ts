@@ -23,6 +23,10 @@ export type PeerCommand =
    * a new one over the existing session under the same reply id, or answer REPLY_FAILED.
    */
   | { readonly type: "ensureDummyQueued"; readonly replyId: number }
+  /** R5: claim a one-time key for this device in the share's /keys/claim; answer CLAIM_FAILED or SESSION_ESTABLISHED. */
+  | { readonly type: "claimForShare" }
+  /** R5: do not claim for this device now; `until` is when its backoff ends (protocol time). */
+  | { readonly type: "skipClaim"; readonly until: number }
   /** An m.dummy reached the transport: the client may now request the missing room keys. */
   | { readonly type: "reportRepliedToNotice"; readonly newSession: boolean };
 

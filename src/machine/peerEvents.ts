@@ -12,6 +12,18 @@ export type SessionOrigin = "outbound" | "inbound" | "existing";
 export type PeerEvent =
   /** We needed a new Olm session with the peer and could not establish one. */
   | { readonly type: "ESTABLISH_FAILED"; readonly at: number }
+  /**
+   * A share wants to claim a one-time key for this device; the machine answers `claimForShare`,
+   * or `skipClaim` while the device's claim backoff runs.
+   */
+  | { readonly type: "CLAIM_REQUESTED"; readonly at: number }
+  /**
+   * A share-time claim for this device gave no usable key (none left, a key that does not
+   * verify, its server unreachable): a failure to establish a session, and a backoff step.
+   */
+  | { readonly type: "CLAIM_FAILED"; readonly at: number }
+  /** The device's keys changed (a device-list update, new one-time keys published). */
+  | { readonly type: "DEVICE_CHANGED"; readonly at: number }
   /** An Olm session with the peer is usable: created by us, or from its pre-key message. */
   | { readonly type: "SESSION_ESTABLISHED"; readonly at: number; readonly origin: SessionOrigin }
   /**
@@ -66,6 +78,9 @@ const reject = (reason: PeerEventRejectionReason, detail: string): Parsed => ({
 
 const EVENT_TYPES: readonly string[] = [
   "ESTABLISH_FAILED",
+  "CLAIM_REQUESTED",
+  "CLAIM_FAILED",
+  "DEVICE_CHANGED",
   "SESSION_ESTABLISHED",
   "SESSION_LOST",
   "NOTICE_SENT",
@@ -109,6 +124,9 @@ function parseFields(input: unknown): Parsed {
   }
   switch (type) {
     case "ESTABLISH_FAILED":
+    case "CLAIM_REQUESTED":
+    case "CLAIM_FAILED":
+    case "DEVICE_CHANGED":
     case "SESSION_LOST":
     case "NOTICE_RECEIVED":
     case "RESUMED":

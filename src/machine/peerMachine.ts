@@ -33,6 +33,10 @@ const command =
 type Args = { readonly context: PeerContext; readonly event: PeerEvent };
 const currentNotice = ({ context }: Args) => ({ noticeId: context.noticeId });
 const currentReply = ({ context }: Args) => ({ replyId: context.replyId });
+// Only asked while a backoff runs, so claimFailedAt is set.
+const claimBackoffEnd = ({ context }: Args) => ({
+  until: (context.claimFailedAt ?? 0) + claimBackoffMs(context.claimFailures),
+});
 const episodeStart = ({ context, event }: Args) => ({
   unreachableSince: context.unreachableSince ?? event.at,
 });
@@ -41,6 +45,12 @@ const episodeStart = ({ context, event }: Args) => ({
 const failureStartsEpisode = {
   target: "#peer.olm.unreachable",
   actions: ["startEpisode", { type: "sendNoOlm", params: currentNotice }],
+} as const;
+
+// R5: our share-time claim found no usable key: a failure (N1/N2) and a step of the backoff.
+const claimFailureStartsEpisode = {
+  target: "#peer.olm.unreachable",
+  actions: ["recordClaimFailure", "startEpisode", { type: "sendNoOlm", params: currentNotice }],
 } as const;
 
 // N4: a session ends the episode; a notice not yet acknowledged is no longer needed.
@@ -76,6 +86,8 @@ export const peerMachine = setup({
     claimKeyAndSendDummy: command<{ replyId: number }>(),
     sendDummy: command<{ replyId: number }>(),
     ensureDummyQueued: command<{ replyId: number }>(),
+    claimForShare: command<Record<string, never>>(),
+    skipClaim: command<{ until: number }>(),
     reportRepliedToNotice: command<{ newSession: boolean }>(),
 
     startEpisode: assign(({ context, event }) => ({
@@ -101,6 +113,10 @@ export const peerMachine = setup({
       claimFailedAt: event.at,
     })),
     clearBackoff: assign({ claimFailures: 0, claimFailedAt: null }),
+    // A reading before the anchor means the clock went back: wait from that reading instead.
+    reanchorClaimBackoff: assign(({ context, event }) => ({
+      claimFailedAt: reanchor(context.claimFailedAt, event.at),
+    })),
   },
   guards: {
     isCurrentNotice: ({ context, event }) => idOf(event) === context.noticeId,
@@ -119,6 +135,13 @@ export const peerMachine = setup({
   id: "peer",
   type: "parallel",
   context: initialPeerContext,
+  on: {
+    // R5: a share wants to claim a key for this device: now, or not before its backoff ends.
+    CLAIM_REQUESTED: [
+      { guard: "claimBackoffOver", actions: { type: "claimForShare", params: {} } },
+      { actions: ["reanchorClaimBackoff", { type: "skipClaim", params: claimBackoffEnd }] },
+    ],
+  },
   states: {
     olm: {
       initial: "noSession",
@@ -126,6 +149,7 @@ export const peerMachine = setup({
         noSession: {
           on: {
             ESTABLISH_FAILED: failureStartsEpisode,
+            CLAIM_FAILED: claimFailureStartsEpisode,
             SESSION_ESTABLISHED: { target: "established" },
             DUMMY_QUEUED: { guard: "newSessionReplyDone", target: "established" },
           },
@@ -133,13 +157,18 @@ export const peerMachine = setup({
         established: {
           on: {
             ESTABLISH_FAILED: failureStartsEpisode,
+            CLAIM_FAILED: claimFailureStartsEpisode,
             // Not a failure: nothing is sent; the next reply claims a new session (R1).
             SESSION_LOST: { target: "noSession" },
           },
         },
-        // N2: inside an episode ESTABLISH_FAILED has no transition at all.
+        // N2: inside an episode ESTABLISH_FAILED has no transition at all; a failed claim only
+        // lengthens the backoff (R5).
         unreachable: {
           initial: "noticePending",
+          on: {
+            CLAIM_FAILED: { actions: "recordClaimFailure" },
+          },
           states: {
             noticePending: {
               on: {
@@ -184,9 +213,18 @@ export const peerMachine = setup({
                   { type: "sendDummy", params: currentReply },
                 ],
               },
+              // R5: a claim for this device failed a moment ago: wait, as after a failed reply.
+              {
+                guard: not("claimBackoffOver"),
+                target: "backingOff",
+                actions: "recordNotice",
+              },
               // R1: no session, so claim a key, create one and answer over it.
               replyWithNewSession,
             ],
+            // R5: a session, or new keys for the device, end a share-time backoff.
+            SESSION_ESTABLISHED: { actions: "clearBackoff" },
+            DEVICE_CHANGED: { actions: "clearBackoff" },
           },
         },
         replying: {
@@ -196,6 +234,7 @@ export const peerMachine = setup({
             // Notices arriving while a reply is in flight are answered by that reply.
             NOTICE_RECEIVED: { actions: "recordNotice" },
             SESSION_ESTABLISHED: { actions: "clearBackoff" },
+            DEVICE_CHANGED: { actions: "clearBackoff" },
           },
           states: {
             newSession: {
@@ -279,8 +318,9 @@ export const peerMachine = setup({
               { guard: "claimBackoffOver", ...replyWithNewSession },
               { actions: "recordNotice" },
             ],
-            // R3: a successful session clears the backoff.
+            // R3: a successful session clears the backoff; so do new keys for the device (R5).
             SESSION_ESTABLISHED: { target: "idle", actions: "clearBackoff" },
+            DEVICE_CHANGED: { target: "idle", actions: "clearBackoff" },
           },
         },
       },

@@ -73,6 +73,16 @@ export function peerLeaves(value: PeerStateValue): { olm: OlmLeaf; reply: ReplyL
   return { olm, reply };
 }
 
+/** Whether two snapshots hold the same state (leaves and every context field). */
+export function sameSnapshot(a: PeerSnapshot, b: PeerSnapshot): boolean {
+  if (a === b) return true;
+  const x = peerLeaves(a.value);
+  const y = peerLeaves(b.value);
+  if (x.olm !== y.olm || x.reply !== y.reply) return false;
+  const keys = Object.keys(a.context) as (keyof PeerContext)[];
+  return keys.every((key) => a.context[key] === b.context[key]);
+}
+
 /**
  * The shapes of the snapshots the machine can reach, computed from the machine (exploreShapes.ts,
  * committed as reachableShapes.generated.ts; a test keeps the two equal).

@@ -43,6 +43,8 @@ const COMMAND_TYPES: ReadonlySet<string> = new Set<PeerCommandType>([
   "claimKeyAndSendDummy",
   "sendDummy",
   "ensureDummyQueued",
+  "claimForShare",
+  "skipClaim",
   "reportRepliedToNotice",
 ]);
 

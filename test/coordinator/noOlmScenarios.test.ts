@@ -39,7 +39,8 @@ describe("m.no_olm end to end with real libolm", () => {
     for (let attempt = 0; attempt < 11; attempt++) {
       clock.now += MINUTE;
       const [outcome] = await alice.shareRoomKey(ROOM, [bob.device]);
-      expect(outcome?.outcome).toBe("failed");
+      // R5: after the first failure some shares skip the claim (backing off); none succeeds.
+      expect(attempt === 0 ? ["failed"] : ["failed", "backingOff"]).toContain(outcome?.outcome);
     }
     const notices = noticesTo(world, bob.device.userId);
     expect(notices).toHaveLength(1);
@@ -97,7 +98,8 @@ describe("m.no_olm end to end with real libolm", () => {
     expect(alice.olm.forgetSessions(bob.device)).toBe(1);
     for (let attempt = 0; attempt < 5; attempt++) {
       const [outcome] = await alice.shareRoomKey(ROOM, [bob.device]);
-      expect(outcome?.outcome).toBe("failed");
+      // R5: after the first failure some shares skip the claim (backing off); none succeeds.
+      expect(attempt === 0 ? ["failed"] : ["failed", "backingOff"]).toContain(outcome?.outcome);
     }
     expect(noticesTo(world, bob.device.userId)).toHaveLength(2);
   });

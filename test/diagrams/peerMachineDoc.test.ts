@@ -41,6 +41,12 @@ describe("generated diagram", () => {
       "newSessionDummyQueued",
       "existingSessionDummyQueued",
       "SESSION_LOST",
+      "CLAIM_REQUESTED",
+      "CLAIM_FAILED",
+      "DEVICE_CHANGED",
+      "claimForShare",
+      "skipClaim",
+      "recordClaimFailure",
     ]) {
       expect(doc).toContain(name);
     }

@@ -39,7 +39,8 @@ describe("we notify a rust device (matrix-sdk-crypto-wasm)", () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       clock.now += MINUTE;
       const [outcome] = await us.shareRoomKey(ROOM, [rustDevice]);
-      expect(outcome?.outcome).toBe("failed");
+      // R5: after the first failure some shares skip the claim (backing off); none succeeds.
+      expect(attempt === 0 ? ["failed"] : ["failed", "backingOff"]).toContain(outcome?.outcome);
     }
     const notices = noticesToRust(world);
     expect(notices.map((n) => n.content)).toEqual([
@@ -90,7 +91,7 @@ describe("we notify a rust device (matrix-sdk-crypto-wasm)", () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       clock.now += MINUTE;
       const [again] = await us.shareRoomKey(ROOM, [rustDevice]);
-      expect(again?.outcome).toBe("failed");
+      expect(attempt === 0 ? ["failed"] : ["failed", "backingOff"]).toContain(again?.outcome);
     }
     expect(noticesToRust(world)).toHaveLength(2);
     const second = await rust.sync();

@@ -39,6 +39,16 @@ const replyFailed = (at: number, replyId: number): PeerEvent => ({
 
 const resumed = (at: number): PeerEvent => ({ type: "RESUMED", at });
 const lost = (at: number): PeerEvent => ({ type: "SESSION_LOST", at });
+const claimRequested = (at: number): PeerEvent => ({ type: "CLAIM_REQUESTED", at });
+const claimFailed = (at: number): PeerEvent => ({ type: "CLAIM_FAILED", at });
+const deviceChanged = (at: number): PeerEvent => ({ type: "DEVICE_CHANGED", at });
+
+/** The representative snapshot (exploreShapes.ts) of every reachable shape. */
+const everyReachableShape = (): (readonly [string, PeerSnapshot])[] =>
+  REACHABLE_SHAPES.map((key) => {
+    const rep = shapeRepresentative(key);
+    return [key, { value: peerStateValue(rep.olm, rep.reply), context: rep.context }] as const;
+  });
 
 const leaves = (s: PeerSnapshot) => peerLeaves(s.value);
 
@@ -118,6 +128,49 @@ describe("N2: further failures in the same episode send nothing", () => {
       }
     }
     expect(applied).toBeGreaterThan(0);
+  });
+
+  it("N2 CLAIM_FAILED inside an episode sends nothing", () => {
+    // After an ESTABLISH_FAILED, pending or delivered: nothing sent, the episode goes on, only
+    // the claim backoff counts.
+    for (const episode of [[failed(0)], [failed(0), sent(1, 1)]]) {
+      const r = run([...episode, claimFailed(2), claimFailed(3), failed(4), claimFailed(5)]);
+      expect(r.commands).toEqual([{ type: "sendNoOlm", noticeId: 1 }]);
+      expect(leaves(r.snapshot).olm).toBe(
+        episode.length === 1 ? "noticePending" : "noticeDelivered",
+      );
+      expect(r.snapshot.context).toMatchObject({
+        noticeId: 1,
+        unreachableSince: 0,
+        claimFailures: 3,
+        claimFailedAt: 5,
+      });
+    }
+    // A CLAIM_FAILED that starts the episode is its one notice; failures of either kind after
+    // it add none.
+    const r = run([claimFailed(0), failed(1), claimFailed(2), sendFailed(3, 1), claimFailed(4)]);
+    expect(r.commands).toEqual([
+      { type: "sendNoOlm", noticeId: 1 },
+      { type: "retryNoOlm", noticeId: 1 },
+    ]);
+    // In every reachable shape in an episode: no command, and nothing changes but the backoff.
+    let checked = 0;
+    for (const [key, from] of everyReachableShape()) {
+      if (typeof from.value.olm !== "object") continue;
+      checked += 1;
+      const result = stepPeer(from, claimFailed(7));
+      expect(result.kind, key).toBe("applied");
+      expect(result.kind === "applied" ? result.commands : undefined, key).toEqual([]);
+      expect(result.snapshot, key).toStrictEqual({
+        value: from.value,
+        context: {
+          ...from.context,
+          claimFailures: Math.min(from.context.claimFailures + 1, 8),
+          claimFailedAt: 7,
+        },
+      });
+    }
+    expect(checked).toBeGreaterThan(1000);
   });
 
   it("N2 a repeated failure is reported as ignored and changes nothing", () => {
@@ -585,6 +638,147 @@ describe("R4: the time of the last m.no_olm received is kept", () => {
   });
 });
 
+describe("R5: share-time claims back off like reply claims, one backoff per device", () => {
+  const WAITS = [15, 30, 60, 120, 240, 480, 900, 900, 900, 900].map((s) => s * 1000);
+
+  it("R5 a failed share-time claim backs the device off 15 s, then 30 s, …, capped at 15 min", () => {
+    let t = 1_000;
+    let r = run([claimRequested(t), claimFailed(t)]);
+    // The failure is also a failure to reach the device (N1): one notice.
+    expect(r.commands).toEqual([{ type: "claimForShare" }, { type: "sendNoOlm", noticeId: 1 }]);
+    WAITS.forEach((wait, i) => {
+      expect(r.snapshot.context).toMatchObject({
+        claimFailures: Math.min(i + 1, 8),
+        claimFailedAt: t,
+      });
+      expect(run([claimRequested(t + wait - 1)], r.snapshot).last, `share ${i + 2}`).toEqual([
+        { type: "skipClaim", until: t + wait },
+      ]);
+      t += wait;
+      const due = run([claimRequested(t)], r.snapshot);
+      expect(due.last, `share ${i + 2} after ${wait} ms`).toEqual([{ type: "claimForShare" }]);
+      // Failing again, inside the episode: a longer wait, no notice (N2).
+      r = run([claimFailed(t)], due.snapshot);
+      expect(r.last).toEqual([]);
+    });
+    expect(r.snapshot.context.claimFailures).toBe(8);
+  });
+
+  it("R5 a share inside the backoff skips the claim and says until when", () => {
+    const backingOff = run([claimFailed(100_000), claimFailed(100_500)]).snapshot;
+    // Two failures: 30 s from the last one.
+    for (const at of [100_500, 110_000, 130_499]) {
+      expect(run([claimRequested(at)], backingOff).last, `at ${at}`).toEqual([
+        { type: "skipClaim", until: 130_500 },
+      ]);
+    }
+    expect(run([claimRequested(130_500)], backingOff).last).toEqual([{ type: "claimForShare" }]);
+    // A clock gone back: the wait runs from that reading, and `until` says so.
+    const back = run([claimRequested(40_000)], backingOff);
+    expect(back.last).toEqual([{ type: "skipClaim", until: 70_000 }]);
+    expect(back.snapshot.context.claimFailedAt).toBe(40_000);
+    expect(run([claimRequested(69_999)], back.snapshot).last).toEqual([
+      { type: "skipClaim", until: 70_000 },
+    ]);
+    expect(run([claimRequested(70_000)], back.snapshot).last).toEqual([{ type: "claimForShare" }]);
+    // A failed reply claim backs share-time claims off too: one backoff per device.
+    const afterReply = run([noticeIn(0), replyFailed(10, 1), claimRequested(14_999)]);
+    expect(afterReply.last).toEqual([{ type: "skipClaim", until: 15_010 }]);
+    expect(run([claimRequested(15_010)], afterReply.snapshot).last).toEqual([
+      { type: "claimForShare" },
+    ]);
+  });
+
+  it("R5 skipping a claim is no failure: no notice, no state change", () => {
+    const r = run([claimFailed(0), ...Array.from({ length: 20 }, (_, i) => claimRequested(i))]);
+    expect(count(r.commands, "sendNoOlm")).toBe(1);
+    expect(count(r.commands, "skipClaim")).toBe(20);
+    expect(r.commands).toHaveLength(21);
+    // Twenty skips do not lengthen the wait: still one failure, still 15 s.
+    expect(r.snapshot.context).toMatchObject({ claimFailures: 1, claimFailedAt: 0 });
+    expect(run([claimRequested(15_000)], r.snapshot).last).toEqual([{ type: "claimForShare" }]);
+    // In every reachable shape: a claim request at the backoff's anchor (inside any backoff)
+    // is answered by one decision and leaves the snapshot as it was.
+    let skipped = 0;
+    for (const [key, from] of everyReachableShape()) {
+      const { claimFailedAt, claimFailures } = from.context;
+      const at = claimFailedAt ?? 0;
+      const wait = Math.min(15_000 * 2 ** (claimFailures - 1), 15 * MINUTE);
+      const decision =
+        claimFailedAt === null
+          ? { type: "claimForShare" }
+          : { type: "skipClaim", until: claimFailedAt + wait };
+      if (decision.type === "skipClaim") skipped += 1;
+      const result = stepPeer(from, claimRequested(at));
+      expect(result, key).toStrictEqual({ kind: "applied", commands: [decision], snapshot: from });
+    }
+    expect(skipped).toBeGreaterThan(5000);
+  });
+
+  it("R5 a session of any origin, or DEVICE_CHANGED, ends the backoff", () => {
+    const ends: readonly (readonly [string, PeerEvent])[] = [
+      ["outbound", { type: "SESSION_ESTABLISHED", at: 20, origin: "outbound" }],
+      ["inbound", { type: "SESSION_ESTABLISHED", at: 20, origin: "inbound" }],
+      ["existing", { type: "SESSION_ESTABLISHED", at: 20, origin: "existing" }],
+      ["DEVICE_CHANGED", deviceChanged(20)],
+    ];
+    // Three failed claims (shares and a reply's), then the backoff is ended: in idle, while a
+    // notice waits in backingOff, while a reply's claim is in flight.
+    const waited = [noticeIn(0), claimFailed(1), replyFailed(2, 1), claimFailed(3)];
+    const setups: readonly (readonly [string, readonly PeerEvent[]])[] = [
+      ["idle", [claimFailed(0), claimFailed(1), claimFailed(2)]],
+      ["backingOff", waited],
+      // The backoff ended once, a reply's claim started, and two shares failed meanwhile.
+      ["replying", [...waited, deviceChanged(4), noticeIn(5), claimFailed(6), claimFailed(7)]],
+    ];
+    for (const [where, setup] of setups) {
+      const before = run(setup).snapshot;
+      expect(before.context.claimFailures, where).toBe(where === "replying" ? 2 : 3);
+      expect(leaves(before).reply, where).toBe(where === "replying" ? "newSession" : where);
+      for (const [what, end] of ends) {
+        const label = `${what} in ${where}`;
+        const ended = run([end], before).snapshot;
+        expect(ended.context, label).toMatchObject({ claimFailures: 0, claimFailedAt: null });
+        expect(leaves(ended).reply, label).toBe(where === "replying" ? "newSession" : "idle");
+        expect(run([claimRequested(21)], ended).last, label).toEqual([{ type: "claimForShare" }]);
+        // The next failure is the first step again: 15 s.
+        const again = run([claimFailed(21)], ended).snapshot;
+        expect(run([claimRequested(15_020)], again).last, label).toEqual([
+          { type: "skipClaim", until: 15_021 },
+        ]);
+      }
+    }
+    // With no backoff, DEVICE_CHANGED changes nothing.
+    for (const events of [[], [established(0)], [failed(0)], [noticeIn(0)]]) {
+      const from = run(events).snapshot;
+      expect(stepPeer(from, deviceChanged(5)).kind).toBe("ignored");
+    }
+  });
+
+  it("R5 a notice inside a share-time backoff is not answered with a claim", () => {
+    for (const episode of [[], [failed(-5)], [failed(-5), sent(-4, 1)]]) {
+      const r = run([...episode, claimFailed(0), noticeIn(1_000)]);
+      expect(r.last).toEqual([]);
+      expect(leaves(r.snapshot).reply).toBe("backingOff");
+      // The notice is recorded all the same (R4), and no reply was started.
+      expect(r.snapshot.context).toMatchObject({ lastNoticeReceivedAt: 1_000, replyId: 0 });
+      expect(count(r.commands, "claimKeyAndSendDummy")).toBe(0);
+      expect(run([noticeIn(14_999)], r.snapshot).last).toEqual([]);
+      // Once the backoff is over, the next notice claims.
+      expect(run([noticeIn(15_000)], r.snapshot).last).toEqual([
+        { type: "claimKeyAndSendDummy", replyId: 1 },
+      ]);
+    }
+    // Inside the hour after a reply the hour decides first: recorded only, no backingOff.
+    const replied1 = run([noticeIn(0), ...delivered(1, 1), lost(2), claimFailed(3), noticeIn(4)]);
+    expect(replied1.last).toEqual([]);
+    expect(leaves(replied1.snapshot).reply).toBe("idle");
+    // With a session the notice is answered over it: no claim needed, nothing to wait for.
+    const overSession = run([claimFailed(0), established(1, "inbound"), noticeIn(2)]);
+    expect(overSession.last).toEqual([{ type: "sendDummy", replyId: 1 }]);
+  });
+});
+
 describe("S1: invalid events change nothing", () => {
   it.each([
     ["not an object", 42],
@@ -594,6 +788,9 @@ describe("S1: invalid events change nothing", () => {
     ["negative id", { type: "NOTICE_SENT", at: 1, noticeId: -1 }],
     ["fractional id", { type: "REPLY_SUCCEEDED", at: 1, replyId: 1.5 }],
     ["bad origin", { type: "SESSION_ESTABLISHED", at: 1, origin: "telepathy" }],
+    ["a claim request without a time", { type: "CLAIM_REQUESTED" }],
+    ["a failed claim at NaN", { type: "CLAIM_FAILED", at: Number.NaN }],
+    ["a device change with a string time", { type: "DEVICE_CHANGED", at: "1" }],
   ])("S1 rejects %s", (_, input) => {
     const before = run([failed(0)]).snapshot;
     const result = stepPeer(before, input);

@@ -54,6 +54,9 @@ function mustRestore(json: unknown): PeerSnapshot {
 
 const EVENT_TYPES: readonly PeerEventType[] = [
   "ESTABLISH_FAILED",
+  "CLAIM_REQUESTED",
+  "CLAIM_FAILED",
+  "DEVICE_CHANGED",
   "SESSION_ESTABLISHED",
   "SESSION_LOST",
   "NOTICE_SENT",
@@ -290,6 +293,39 @@ describe("(b) accepted ⇒ reachable", () => {
           lastReplyAt: null,
           claimFailures: 2,
           claimFailedAt: Number.MAX_VALUE,
+        },
+      },
+    ],
+    [
+      "a notice waiting for a share-time backoff that failed again after it, no reply ever",
+      {
+        value: { olm: { unreachable: "noticeDelivered" }, reply: "backingOff" },
+        context: {
+          noticeId: MAX_PEER_ID,
+          unreachableSince: Number.MAX_VALUE,
+          lastNoticeReceivedAt: -1,
+          replyId: 0,
+          lastReplyAt: null,
+          claimFailures: 8,
+          claimFailedAt: 5,
+        },
+      },
+    ],
+    [
+      "share-time failures while an m.dummy over a session is queued, in an episode",
+      {
+        value: {
+          olm: { unreachable: "noticePending" },
+          reply: { replying: "existingSessionDummyQueued" },
+        },
+        context: {
+          noticeId: 2,
+          unreachableSince: 10,
+          lastNoticeReceivedAt: 3,
+          replyId: MAX_PEER_ID,
+          lastReplyAt: 1,
+          claimFailures: 3,
+          claimFailedAt: -Number.MAX_VALUE,
         },
       },
     ],

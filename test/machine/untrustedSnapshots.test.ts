@@ -213,11 +213,50 @@ const UNREACHABLE: readonly [string, unknown][] = [
     base("established", existingSession, { replyId: 2, lastNoticeReceivedAt: 10, lastReplyAt: 20 }),
   ],
   [
-    "a claim retry started before its failure (claimFailedAt > lastNoticeReceivedAt)",
-    base(pending, newSession, {
+    "a claim retry started before its failure (claimFailedAt > lastNoticeReceivedAt) with no episode (only a share-time failure comes later, and it starts one)",
+    base("noSession", newSession, {
+      replyId: 2,
+      lastNoticeReceivedAt: 10,
+      claimFailures: 1,
+      claimFailedAt: 20,
+    }),
+  ],
+  [
+    "a claim backoff with a session (a failed share-time claim starts an episode; a session clears it)",
+    base("established", "idle", { noticeId: 1, claimFailures: 1, claimFailedAt: 5 }),
+  ],
+  [
+    "the same with a reply in flight",
+    base("established", existingSession, {
+      noticeId: 1,
+      replyId: 1,
+      lastNoticeReceivedAt: 10,
+      claimFailures: 1,
+      claimFailedAt: 20,
+    }),
+  ],
+  [
+    "a notice waiting for a share-time backoff with no episode",
+    base("noSession", "backingOff", {
+      lastNoticeReceivedAt: 1,
+      claimFailures: 1,
+      claimFailedAt: 0,
+    }),
+  ],
+  [
+    "a notice waiting for a share-time backoff with no notice recorded",
+    base(pending, "backingOff", {
       noticeId: 1,
       unreachableSince: 0,
-      replyId: 2,
+      claimFailures: 1,
+      claimFailedAt: 20,
+    }),
+  ],
+  [
+    "a notice waiting for a backoff of one failure that came after it (that failure would be its second)",
+    base(pending, "backingOff", {
+      noticeId: 1,
+      unreachableSince: 0,
       lastNoticeReceivedAt: 10,
       claimFailures: 1,
       claimFailedAt: 20,
@@ -353,6 +392,56 @@ const REACHED_THROUGH_A_LOST_SESSION: readonly [string, readonly PeerEvent[]][] 
     ]),
   ],
 ];
+
+const claimFailed = (at: number): PeerEvent => ({ type: "CLAIM_FAILED", at });
+const R5_EVENTS: ReadonlySet<string> = new Set([
+  "CLAIM_REQUESTED",
+  "CLAIM_FAILED",
+  "DEVICE_CHANGED",
+]);
+
+/**
+ * States that only share-time claims (R5: CLAIM_FAILED, DEVICE_CHANGED) lead to, with a run that
+ * reaches each: restore must accept them, and the run without those events ends elsewhere.
+ */
+const REACHED_THROUGH_SHARE_CLAIMS: readonly [string, readonly PeerEvent[]][] = [
+  [
+    "a claim retry whose share failed after it started (claimFailedAt > lastNoticeReceivedAt)",
+    [fail(0), noticeIn(5), { type: "RESUMED", at: 6 }, noticeIn(10), claimFailed(20)],
+  ],
+  ["a notice waiting for a share-time backoff, no reply ever", [claimFailed(0), noticeIn(1)]],
+  [
+    "idle with a notice recorded and no reply ever (the backoff ended by new keys)",
+    [claimFailed(0), noticeIn(1), { type: "DEVICE_CHANGED", at: 2 }],
+  ],
+  [
+    "the same ended by a session, which also ends the episode",
+    [claimFailed(0), noticeIn(1), session(2)],
+  ],
+  [
+    "claim failures while an existing-session m.dummy is queued",
+    [session(0), noticeIn(1), dummyQueued(2, 1), claimFailed(3)],
+  ],
+  [
+    "claim failures after a new-session m.dummy was queued",
+    [noticeIn(0), dummyQueued(1, 1), claimFailed(2), claimFailed(3)],
+  ],
+  [
+    "claim failures while idle with a reply behind (they outlive a lost m.dummy)",
+    [session(0), noticeIn(1), dummyQueued(2, 1), claimFailed(3), replyFailed(4, 1)],
+  ],
+];
+
+describe("restore accepts the states share-time claims lead to", () => {
+  it.each(REACHED_THROUGH_SHARE_CLAIMS)("%s", (_, events) => {
+    const reached = run(events).snapshot;
+    const json = JSON.parse(JSON.stringify(persistPeerSnapshot(reached))) as unknown;
+    expect(restorePeerSnapshot(json)).toStrictEqual({ ok: true, value: reached });
+    expect(brokenInvariant(reached)).toBeUndefined();
+    const without = run(events.filter((e) => !R5_EVENTS.has(e.type))).snapshot;
+    expect(without).not.toStrictEqual(reached);
+  });
+});
 
 describe("restore accepts the states a lost session leads to", () => {
   it.each(REACHED_THROUGH_A_LOST_SESSION)("%s", (_, events) => {

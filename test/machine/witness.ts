@@ -12,8 +12,8 @@
  *   reply under a fresh id; with the m.dummy queued it keeps the id);
  * - notice id: end the failure episode with SESSION_ESTABLISHED and start it again with
  *   ESTABLISH_FAILED at the same time (and NOTICE_SENT if it was delivered); when established,
- *   the other way round. Pumpable while the session does not touch the reply region: reply idle,
- *   or replying with no claim failures.
+ *   the other way round. Pumpable while the session touches nothing else: no claim failures (a
+ *   session clears them, R3/R5), and so not backing off.
  *
  * The pump lemma (restoreReachable.test.ts checks it on arbitrary accepted snapshots, ids up to
  * MAX_PEER_ID and across the wrap) gives: if s is reachable and pumpable, so is s with that id
@@ -33,7 +33,7 @@ import {
   restorePeerSnapshot,
 } from "../../src/machine/peerSnapshot.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
-import { MAX_PEER_ID } from "../../src/machine/timing.js";
+import { MAX_COUNTED_CLAIM_FAILURES, MAX_PEER_ID } from "../../src/machine/timing.js";
 import { modelWaitIsOver, ONE_HOUR_MS } from "../model/referenceModel.js";
 
 export type IdField = "noticeId" | "replyId";
@@ -65,8 +65,7 @@ export function pumpEvents(field: IdField, snapshot: PeerSnapshot): PeerEvent[] 
       ? [{ type: "RESUMED", at: 0 }]
       : undefined;
   }
-  const quietReply = reply === "idle" || (reply !== "backingOff" && c.claimFailures === 0);
-  if (!quietReply) return undefined;
+  if (reply === "backingOff" || c.claimFailures !== 0) return undefined;
   const session = { type: "SESSION_ESTABLISHED", at: 0, origin: "inbound" } as const;
   switch (olm) {
     case "noSession":
@@ -96,6 +95,31 @@ export function mustStep(snapshot: PeerSnapshot, event: PeerEvent): PeerSnapshot
   return result.snapshot;
 }
 
+/** How a witness takes one step: mustStep, or a memo of it. */
+export type Stepper = (snapshot: PeerSnapshot, event: PeerEvent) => PeerSnapshot;
+
+/**
+ * mustStep with a memo, for replaying many witnesses that share prefixes (the exhaustive check
+ * over every shape: nine steps in ten repeat one already taken). stepPeer is pure, so a step
+ * taken again from an equal snapshot with an equal event has the same result; equal means the
+ * same numbers, -0 and 0 told apart.
+ */
+export function memoizedStepper(): Stepper {
+  const memo = new Map<string, PeerSnapshot>();
+  const key = (snapshot: PeerSnapshot, event: PeerEvent): string =>
+    JSON.stringify([snapshot, event], (_, v: unknown) =>
+      typeof v === "number" && (Object.is(v, -0) || !Number.isFinite(v)) ? `#${v}` : v,
+    );
+  return (snapshot, event) => {
+    const k = key(snapshot, event);
+    const known = memo.get(k);
+    if (known !== undefined) return known;
+    const next = mustStep(snapshot, event);
+    memo.set(k, next);
+    return next;
+  };
+}
+
 export function withId(snapshot: PeerSnapshot, field: IdField, id: number): PeerSnapshot {
   return { value: snapshot.value, context: { ...snapshot.context, [field]: id } };
 }
@@ -103,13 +127,13 @@ export function withId(snapshot: PeerSnapshot, field: IdField, id: number): Peer
 /** Real pumps up to this many; beyond, the pump lemma stands for all but the last. */
 const REAL_PUMPS = 6;
 
-function pump(snapshot: PeerSnapshot, field: IdField, to: number): PeerSnapshot {
+function pump(snapshot: PeerSnapshot, field: IdField, to: number, step: Stepper): PeerSnapshot {
   let s = snapshot;
   const once = () => {
     const events = pumpEvents(field, s);
     expect(events, `a ${field} pump from ${JSON.stringify(s)}`).toBeDefined();
     const before = s;
-    for (const event of events ?? []) s = mustStep(s, event);
+    for (const event of events ?? []) s = step(s, event);
     // The lemma's instance at hand: only that id moved, by nextId.
     expect(s).toStrictEqual(withId(before, field, nextId(before.context[field])));
   };
@@ -130,10 +154,10 @@ function pump(snapshot: PeerSnapshot, field: IdField, to: number): PeerSnapshot 
 }
 
 /** Runs a witness from a fresh peer and returns where it ends. */
-export function runWitness(steps: readonly WitnessStep[]): PeerSnapshot {
+export function runWitness(steps: readonly WitnessStep[], step: Stepper = mustStep): PeerSnapshot {
   let s: PeerSnapshot = initialPeerSnapshot;
-  for (const step of steps) {
-    s = "event" in step ? mustStep(s, step.event(s.context)) : pump(s, step.pump, step.to);
+  for (const w of steps) {
+    s = "event" in w ? step(s, w.event(s.context)) : pump(s, w.pump, w.to, step);
   }
   return s;
 }
@@ -165,6 +189,11 @@ const replyFailed = (at: number): WitnessStep => ({
   event: (c) => ({ type: "REPLY_FAILED", at, replyId: c.replyId }),
 });
 const sessionLost = ev({ type: "SESSION_LOST", at: 0 });
+const claimFailed = (at: number): WitnessStep => ev({ type: "CLAIM_FAILED", at });
+const claimRequested = (at: number): WitnessStep => ev({ type: "CLAIM_REQUESTED", at });
+const deviceChanged = ev({ type: "DEVICE_CHANGED", at: 0 });
+const repeat = (n: number, step: WitnessStep): WitnessStep[] =>
+  Array.from({ length: n }, () => step);
 const pumpTo = (field: IdField, to: number): WitnessStep => ({ pump: field, to });
 
 const snapshotOf = (olm: OlmLeaf, reply: ReplyLeaf, context: PeerContext): PeerSnapshot => ({
@@ -178,7 +207,9 @@ const snapshotOf = (olm: OlmLeaf, reply: ReplyLeaf, context: PeerContext): PeerS
  * an existing-session reply needs a session, a new-session reply needs none.
  *
  * Some targets are reached through a snapshot just before them: the witness of that snapshot,
- * then the one event that leads on. A lost session (SESSION_LOST: established → noSession, no
+ * then the events that lead on. In an episode, claim failures the reply's own claims do not
+ * explain come from shares (CLAIM_FAILED: inside an episode it only counts, R5), so such a
+ * target is the same snapshot without them, then as many CLAIM_FAILED, the last at the anchor. A lost session (SESSION_LOST: established → noSession, no
  * other change) gives every noSession target whose reply does not depend on having had no
  * session; a queued m.dummy is reached from the reply just before it was queued. Every context
  * change the later state allows (notices recorded, a session clearing the backoff) the earlier
@@ -200,6 +231,35 @@ export function witnessFor(target: PeerSnapshot): WitnessStep[] {
     steps.push(failed(U));
     if (olm === "noticeDelivered") steps.push(noticeSent);
   };
+
+  // R5: a notice that came while a share-time backoff ran, and no reply since: the episode,
+  // the failures (at the largest reading, so the notice finds the backoff running whatever its
+  // reading), the notice (which moves the anchor back to it), and the anchor where the target
+  // has it: moved back further by a skipped share, or set after the notice by one more failure.
+  if (reply === "backingOff" && c.replyId === 0) {
+    steps.push(failed(U), pumpTo("noticeId", c.noticeId));
+    if (olm === "noticeDelivered") steps.push(noticeSent);
+    const later = C > L;
+    const before = later && c.claimFailures < MAX_COUNTED_CLAIM_FAILURES ? 1 : 0;
+    steps.push(...repeat(c.claimFailures - before, claimFailed(LATE)), received(L));
+    if (later) steps.push(claimFailed(C));
+    else if (C < L) steps.push(claimRequested(C));
+    return steps;
+  }
+  if (reply === "idle" && c.replyId === 0 && c.lastNoticeReceivedAt !== null) {
+    // That notice waited for the backoff, which then ended: by new keys, or by a session.
+    if (olm === "established") {
+      return [claimFailed(LATE), received(L), session(), pumpTo("noticeId", c.noticeId)];
+    }
+    if (inEpisode && c.claimFailures === 0) {
+      const waited = snapshotOf(olm, "backingOff", { ...c, claimFailures: 1, claimFailedAt: L });
+      return [...witnessFor(waited), deviceChanged];
+    }
+  }
+  if (inEpisode && c.claimFailures > 0 && reply !== "backingOff") {
+    const withoutShares = snapshotOf(olm, reply, { ...c, claimFailures: 0, claimFailedAt: null });
+    return [...witnessFor(withoutShares), ...repeat(c.claimFailures, claimFailed(C))];
+  }
 
   const newSessionReply = reply === "newSession" || reply === "backingOff";
   if (olm === "noSession" && !newSessionReply) {

@@ -43,6 +43,17 @@ export type IdPick =
 
 export type Action =
   | { readonly a: "fail" }
+  /** A share asks to claim a key for the device (R5), outside a share chunk: nobody answers. */
+  | { readonly a: "claimRequested" }
+  /** A share-time claim failed, whether or not one was granted (a late or duplicate answer). */
+  | { readonly a: "claimFailed" }
+  | { readonly a: "deviceChanged" }
+  /**
+   * The outcome of the share's claim: a session (`ok`) or CLAIM_FAILED, if the last claim the
+   * machine granted (`claimForShare`) is not answered yet; with none to answer, a no-op (run as
+   * a persist step).
+   */
+  | { readonly a: "shareAnswer"; readonly ok: boolean }
   | { readonly a: "session"; readonly origin: SessionOrigin }
   | { readonly a: "sessionLost" }
   | { readonly a: "noticeSent"; readonly id: IdPick }
@@ -105,6 +116,18 @@ const MALFORMED: readonly ((at: number) => unknown)[] = [
   () => ({ type: "SESSION_LOST", at: Number.NaN }),
   (at) => ({ type: "SESSION_LOST", at: String(at) }),
   (at) => ({ type: "session_lost", at }),
+  () => ({ type: "CLAIM_REQUESTED" }),
+  () => ({ type: "CLAIM_REQUESTED", at: Number.NaN }),
+  (at) => ({ type: "CLAIM_REQUESTED", at: [at] }),
+  (at) => ({ type: "claim_requested", at }),
+  (at) => ({ type: "CLAIM_FAILED", at: String(at) }),
+  () => ({ type: "CLAIM_FAILED", at: Number.POSITIVE_INFINITY }),
+  (at) => [{ type: "CLAIM_FAILED", at }],
+  (at) => ({ type: "ClaimFailed", at }),
+  () => ({ type: "DEVICE_CHANGED" }),
+  () => ({ type: "DEVICE_CHANGED", at: null }),
+  () => ({ type: "DEVICE_CHANGED", at: Number.NEGATIVE_INFINITY }),
+  (at) => ({ type: "device_changed", at }),
 ];
 
 const idPickArb: fc.Arbitrary<IdPick> = fc.oneof(
@@ -147,30 +170,41 @@ export const clockArb: fc.Arbitrary<ClockMove> = fc.oneof(
   },
 );
 
-export const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant({ a: "fail" } as const) },
-  {
-    weight: 2,
-    arbitrary: fc
-      .constantFrom<SessionOrigin>("outbound", "inbound", "existing")
-      .map((origin) => ({ a: "session", origin }) as const),
-  },
-  { weight: 2, arbitrary: fc.constant({ a: "sessionLost" } as const) },
-  { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSent", id }) as const) },
-  { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSendFailed", id }) as const) },
-  { weight: 6, arbitrary: fc.constant({ a: "noticeIn" } as const) },
-  { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "dummyQueued", id }) as const) },
-  { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyOk", id }) as const) },
-  { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyFailed", id }) as const) },
-  { weight: 1, arbitrary: fc.constant({ a: "resumed" } as const) },
-  {
-    weight: 1,
-    arbitrary: fc
-      .integer({ min: 0, max: MALFORMED.length - 1 })
-      .map((variant) => ({ a: "malformed", variant }) as const),
-  },
-  { weight: 1, arbitrary: fc.constant({ a: "persist" } as const) },
-);
+/**
+ * Single actions. `bareClaims` false leaves out CLAIM_REQUESTED outside a share chunk, so that
+ * every claim the machine grants is answered before the next one is asked for (as a shell that
+ * claims for one share at a time would).
+ */
+const makeActionArb = (bareClaims: boolean): fc.Arbitrary<Action> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constant({ a: "fail" } as const) },
+    { weight: bareClaims ? 2 : 0, arbitrary: fc.constant({ a: "claimRequested" } as const) },
+    { weight: 2, arbitrary: fc.constant({ a: "claimFailed" } as const) },
+    { weight: 1, arbitrary: fc.constant({ a: "deviceChanged" } as const) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom<SessionOrigin>("outbound", "inbound", "existing")
+        .map((origin) => ({ a: "session", origin }) as const),
+    },
+    { weight: 2, arbitrary: fc.constant({ a: "sessionLost" } as const) },
+    { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSent", id }) as const) },
+    { weight: 2, arbitrary: idPickArb.map((id) => ({ a: "noticeSendFailed", id }) as const) },
+    { weight: 6, arbitrary: fc.constant({ a: "noticeIn" } as const) },
+    { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "dummyQueued", id }) as const) },
+    { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyOk", id }) as const) },
+    { weight: 3, arbitrary: idPickArb.map((id) => ({ a: "replyFailed", id }) as const) },
+    { weight: 1, arbitrary: fc.constant({ a: "resumed" } as const) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 0, max: MALFORMED.length - 1 })
+        .map((variant) => ({ a: "malformed", variant }) as const),
+    },
+    { weight: 1, arbitrary: fc.constant({ a: "persist" } as const) },
+  );
+
+export const actionArb: fc.Arbitrary<Action> = makeActionArb(true);
 
 const extraArb = fc.oneof(
   { weight: 12, arbitrary: fc.constant(false) },
@@ -185,6 +219,17 @@ const current: IdPick = { k: "current" };
  * ladder several rungs deep, a notice from a clock gone backwards) often enough.
  */
 const comboArb: fc.Arbitrary<Step> = fc.oneof(
+  // R5: a failed share-time claim, then a notice soon after, while its backoff runs
+  fc
+    .integer({ min: 0, max: 20_000 })
+    .map((ms): Step => ({ clock: { k: "fwd", ms }, action: { a: "claimFailed" }, extra: false })),
+  fc.constantFrom(-1, 0, 1).map(
+    (off): Step => ({
+      clock: { k: "backoffEdge", off },
+      action: { a: "deviceChanged" },
+      extra: false,
+    }),
+  ),
   fc
     .constantFrom(-1, 0, 1)
     .map(
@@ -223,10 +268,32 @@ const comboArb: fc.Arbitrary<Step> = fc.oneof(
   ),
 );
 
-export const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ clock: clockArb, action: actionArb, extra: extraArb }) },
-  { weight: 1, arbitrary: comboArb },
+/** A claim request at the end of the backoff (±1 ms) or from a clock gone back. */
+const claimComboArb: fc.Arbitrary<Step> = fc.oneof(
+  fc.constantFrom(-1, 0, 1).map(
+    (off): Step => ({
+      clock: { k: "backoffEdge", off },
+      action: { a: "claimRequested" },
+      extra: false,
+    }),
+  ),
+  fc
+    .integer({ min: 1, max: 2 * H })
+    .map(
+      (ms): Step => ({ clock: { k: "back", ms }, action: { a: "claimRequested" }, extra: false }),
+    ),
 );
+
+const makeStepArb = (bareClaims: boolean): fc.Arbitrary<Step> =>
+  fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.record({ clock: clockArb, action: makeActionArb(bareClaims), extra: extraArb }),
+    },
+    { weight: 1, arbitrary: bareClaims ? fc.oneof(comboArb, claimComboArb) : comboArb },
+  );
+
+export const stepArb: fc.Arbitrary<Step> = makeStepArb(true);
 
 /**
  * A reply's two outcomes in order: its m.dummy queued (sometimes a restart then), then delivered
@@ -282,20 +349,76 @@ const lostSessionArb: fc.Arbitrary<Step[]> = fc
     { clock: { k: "fwd", ms: noticeAfter }, action: { a: "noticeIn" }, extra: false },
   ]);
 
+/** Where a share's CLAIM_REQUESTED falls: at the end of the backoff (±1 ms), or anywhere. */
+const shareClockArb: fc.Arbitrary<ClockMove> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(-1, 0, 1).map((off) => ({ k: "backoffEdge", off }) as const),
+  },
+  { weight: 3, arbitrary: clockArb },
+);
+
+const answerDelayArb: fc.Arbitrary<ClockMove> = fc.oneof(
+  fc.constant({ k: "same" } as const),
+  fc.integer({ min: 1, max: 5_000 }).map((ms) => ({ k: "fwd", ms }) as const),
+);
+
+/**
+ * A share (R5): CLAIM_REQUESTED, a few other events meanwhile (never another claim request),
+ * then the claim's outcome if the machine granted one: a session, or CLAIM_FAILED.
+ */
+const shareArb = (meanwhile: fc.Arbitrary<Step>): fc.Arbitrary<Step[]> =>
+  fc
+    .record({
+      clock: shareClockArb,
+      between: fc.oneof(
+        { weight: 3, arbitrary: fc.constant([]) },
+        { weight: 1, arbitrary: fc.array(meanwhile, { maxLength: 2 }) },
+      ),
+      answerAfter: answerDelayArb,
+      ok: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, fc.constant(true)),
+    })
+    .map(({ clock, between, answerAfter, ok }): Step[] => [
+      { clock, action: { a: "claimRequested" }, extra: false },
+      ...between,
+      { clock: answerAfter, action: { a: "shareAnswer", ok }, extra: false },
+    ]);
+
+/** Rungs of the share-time backoff ladder: a share as (or just before) the backoff ends, failing. */
+const shareLadderArb: fc.Arbitrary<Step[]> = fc
+  .array(fc.constantFrom(-1, 0, 1), { minLength: 1, maxLength: 9 })
+  .map((offs) =>
+    offs.flatMap((off): Step[] => [
+      { clock: { k: "backoffEdge", off }, action: { a: "claimRequested" }, extra: false },
+      { clock: { k: "fwd", ms: 1 }, action: { a: "shareAnswer", ok: false }, extra: false },
+    ]),
+  );
+
 const MAX_STEPS = 60;
 
-/** Up to 60 steps; size "max" spreads lengths over the whole range (default stays near 10). */
-export const stepsArb: fc.Arbitrary<Step[]> = fc
-  .array(
-    fc.oneof(
-      { weight: 30, arbitrary: stepArb.map((step) => [step]) },
-      { weight: 6, arbitrary: replyOutcomeArb },
-      { weight: 1, arbitrary: ladderArb },
-      { weight: 2, arbitrary: lostSessionArb },
-    ),
-    { maxLength: MAX_STEPS, size: "max" },
-  )
-  .map((chunks) => chunks.flat().slice(0, MAX_STEPS));
+/**
+ * Up to 60 steps; size "max" spreads lengths over the whole range (default stays near 10).
+ * `bareClaims` false: CLAIM_REQUESTED only in share chunks, each granted claim answered before
+ * the next request.
+ */
+const makeStepsArb = (bareClaims: boolean): fc.Arbitrary<Step[]> => {
+  const single = makeStepArb(bareClaims);
+  return fc
+    .array(
+      fc.oneof(
+        { weight: 30, arbitrary: single.map((step) => [step]) },
+        { weight: 6, arbitrary: replyOutcomeArb },
+        { weight: 1, arbitrary: ladderArb },
+        { weight: 2, arbitrary: lostSessionArb },
+        { weight: 6, arbitrary: shareArb(makeStepArb(false)) },
+        { weight: 1, arbitrary: shareLadderArb },
+      ),
+      { maxLength: MAX_STEPS, size: "max" },
+    )
+    .map((chunks) => chunks.flat().slice(0, MAX_STEPS));
+};
+
+export const stepsArb: fc.Arbitrary<Step[]> = makeStepsArb(true);
 
 export const startArb: fc.Arbitrary<number> = fc.oneof(
   fc.constant(0),
@@ -306,6 +429,12 @@ export const startArb: fc.Arbitrary<number> = fc.oneof(
 export const runArb: fc.Arbitrary<Run> = fc.record({
   start: startArb,
   steps: stepsArb,
+});
+
+/** Runs in which the shell claims for one share at a time: every granted claim is answered. */
+export const serialSharesRunArb: fc.Arbitrary<Run> = fc.record({
+  start: startArb,
+  steps: makeStepsArb(false),
 });
 
 /** The clock reading for the next step. */
@@ -337,7 +466,10 @@ const pickId = (pick: IdPick, current: number): number => {
   }
 };
 
-/** The concrete input for an event step (persist steps have none). */
+/**
+ * The concrete input for an event step (persist steps have none). A share answer is resolved by
+ * `drive`, which knows whether a granted claim awaits it; here it is always answered.
+ */
 export function resolveEvent(step: Step, at: number, ctx: PeerContext): unknown {
   const { action } = step;
   let event: Record<string, unknown>;
@@ -350,6 +482,20 @@ export function resolveEvent(step: Step, at: number, ctx: PeerContext): unknown 
     }
     case "fail":
       event = { type: "ESTABLISH_FAILED", at };
+      break;
+    case "claimRequested":
+      event = { type: "CLAIM_REQUESTED", at };
+      break;
+    case "claimFailed":
+      event = { type: "CLAIM_FAILED", at };
+      break;
+    case "deviceChanged":
+      event = { type: "DEVICE_CHANGED", at };
+      break;
+    case "shareAnswer":
+      event = action.ok
+        ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
+        : { type: "CLAIM_FAILED", at };
       break;
     case "session":
       event = { type: "SESSION_ESTABLISHED", at, origin: action.origin };
@@ -455,11 +601,15 @@ export function drive(run: Run, options: DriveOptions): StepRecord[] {
     () => {
       let snapshot = options.from ?? initialPeerSnapshot;
       let now = run.start;
+      // A claimForShare the shell has not answered yet.
+      let claimAwaitsAnswer = false;
       for (const step of run.steps) {
         now = nextNow(now, step.clock, snapshot.context);
         const before = snapshot;
         let record: StepRecord;
-        if (step.action.a === "persist") {
+        const unanswerable = step.action.a === "shareAnswer" && !claimAwaitsAnswer;
+        if (step.action.a === "shareAnswer") claimAwaitsAnswer = false;
+        if (step.action.a === "persist" || unanswerable) {
           pending = "persist → JSON → restore";
           if (options.roundTrip) snapshot = roundTrip(snapshot);
           record = { kind: "persist", before, after: snapshot };
@@ -470,6 +620,7 @@ export function drive(run: Run, options: DriveOptions): StepRecord[] {
           snapshot = result.snapshot;
           const commands = result.kind === "applied" ? result.commands : [];
           record = { kind: result.kind, event, commands, before, after: snapshot };
+          if (commands.some((c) => c.type === "claimForShare")) claimAwaitsAnswer = true;
         }
         pending = undefined;
         records.push(record);

@@ -118,6 +118,10 @@ describe("reference model: olm side", () => {
       { type: "SESSION_LOST" },
       { type: "SESSION_LOST", at: "1" },
       { type: "session_lost", at: 1 },
+      { type: "CLAIM_REQUESTED" },
+      { type: "CLAIM_FAILED", at: Number.NaN },
+      { type: "DEVICE_CHANGED", at: null },
+      { type: "claim_failed", at: 1 },
     ]) {
       expect(m.apply(bad)).toEqual({ kind: "rejected", commands: [] });
     }
@@ -370,5 +374,98 @@ describe("reference model: reply side", () => {
     expect(c.state().leaves.reply).toBe("idle");
     expect(c.state().context.claimFailures).toBe(0);
     expect(c.state().context.claimFailedAt).toBeNull();
+  });
+});
+
+describe("reference model: share-time claims (R5)", () => {
+  it("a failed share claim notifies like any failure and backs off 15 s; a share inside is skipped, one at the end claims", () => {
+    const m = new PeerModel();
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 0 })).toEqual({
+      kind: "applied",
+      commands: [{ type: "claimForShare" }],
+    });
+    expect(m.state().context.claimFailures).toBe(0);
+    expect(m.apply({ type: "CLAIM_FAILED", at: 100 })).toEqual({
+      kind: "applied",
+      commands: [{ type: "sendNoOlm", noticeId: 1 }],
+    });
+    expect(m.state().leaves).toEqual({ olm: "noticePending", reply: "idle" });
+    expect(m.state().context).toMatchObject({
+      unreachableSince: 100,
+      claimFailures: 1,
+      claimFailedAt: 100,
+    });
+    const before = m.state();
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 15_099 })).toEqual({
+      kind: "applied",
+      commands: [{ type: "skipClaim", until: 15_100 }],
+    });
+    expect(m.state()).toEqual(before);
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 15_100 }).commands).toEqual([
+      { type: "claimForShare" },
+    ]);
+    // Inside the episode a second failure only counts: 30 s now, and no notice.
+    expect(m.apply({ type: "CLAIM_FAILED", at: 15_200 })).toEqual({
+      kind: "applied",
+      commands: [],
+    });
+    expect(m.state().context).toMatchObject({ claimFailures: 2, claimFailedAt: 15_200 });
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 45_199 }).commands).toEqual([
+      { type: "skipClaim", until: 45_200 },
+    ]);
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 45_200 }).commands).toEqual([
+      { type: "claimForShare" },
+    ]);
+  });
+
+  it("a skipped share on a clock gone back waits from that reading", () => {
+    const m = new PeerModel();
+    m.apply({ type: "CLAIM_FAILED", at: 100_000 });
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 40_000 }).commands).toEqual([
+      { type: "skipClaim", until: 55_000 },
+    ]);
+    expect(m.state().context.claimFailedAt).toBe(40_000);
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 55_000 }).commands).toEqual([
+      { type: "claimForShare" },
+    ]);
+  });
+
+  it("a notice inside a share backoff waits in backingOff; the next one after it claims", () => {
+    const m = new PeerModel();
+    m.apply({ type: "CLAIM_FAILED", at: 0 });
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 1_000 })).toEqual({
+      kind: "applied",
+      commands: [],
+    });
+    expect(m.state().leaves).toEqual({ olm: "noticePending", reply: "backingOff" });
+    expect(m.state().context).toMatchObject({ replyId: 0, lastNoticeReceivedAt: 1_000 });
+    expect(m.apply({ type: "NOTICE_RECEIVED", at: 15_000 }).commands).toEqual([
+      { type: "claimKeyAndSendDummy", replyId: 1 },
+    ]);
+    // The reply's claim fails too: the same backoff, one step further (30 s).
+    m.apply({ type: "REPLY_FAILED", at: 15_001, replyId: 1 });
+    expect(m.state().context).toMatchObject({ claimFailures: 2, claimFailedAt: 15_001 });
+    expect(m.apply({ type: "CLAIM_REQUESTED", at: 45_000 }).commands).toEqual([
+      { type: "skipClaim", until: 45_001 },
+    ]);
+  });
+
+  it("new keys or a session of any origin end the backoff, backingOff back to idle", () => {
+    for (const clear of [
+      { type: "DEVICE_CHANGED", at: 2 },
+      { type: "SESSION_ESTABLISHED", at: 2, origin: "existing" },
+    ]) {
+      const m = new PeerModel();
+      m.apply({ type: "CLAIM_FAILED", at: 0 });
+      m.apply({ type: "NOTICE_RECEIVED", at: 1 });
+      expect(m.apply(clear).kind).toBe("applied");
+      expect(m.state().leaves.reply).toBe("idle");
+      expect(m.state().context).toMatchObject({ claimFailures: 0, claimFailedAt: null });
+      expect(m.apply({ type: "CLAIM_REQUESTED", at: 3 }).commands).toEqual([
+        { type: "claimForShare" },
+      ]);
+    }
+    // With nothing to clear, DEVICE_CHANGED changes nothing.
+    expect(new PeerModel().apply({ type: "DEVICE_CHANGED", at: 0 }).kind).toBe("ignored");
   });
 });

@@ -31,7 +31,7 @@ import {
   stepArb,
   withTrace,
 } from "./modelHarness.js";
-import { type ModelState, PeerModel } from "./referenceModel.js";
+import { type ModelState, modelBackoffMs, modelWaitIsOver, PeerModel } from "./referenceModel.js";
 
 const CONTEXT_KEYS = [
   "claimFailedAt",
@@ -247,10 +247,18 @@ describe("peer machine ≡ reference model", () => {
           }
           // And nothing else starts the hour: with no reply in flight, a notice is answered
           // exactly when the hour since its start is over (or it never started), whatever
-          // existing-session m.dummy was queued, failed or restarted since.
+          // existing-session m.dummy was queued, failed or restarted since; unless it would
+          // need a claim while the device's claim backoff runs (R5, property i).
           if (type === "NOTICE_RECEIVED" && peerLeaves(r.before.value).reply === "idle") {
             const open = anchor === null || (at >= anchor && at - anchor >= H);
-            expect(starts.length, `notice at ${at}, anchor ${anchor}`).toBe(open ? 1 : 0);
+            const { claimFailedAt, claimFailures } = r.before.context;
+            const claimHeld =
+              olmOf(r.before) !== "established" &&
+              claimFailedAt !== null &&
+              !modelWaitIsOver(claimFailedAt, at, modelBackoffMs(claimFailures));
+            expect(starts.length, `notice at ${at}, anchor ${anchor}`).toBe(
+              open && !claimHeld ? 1 : 0,
+            );
           }
           if (type === "NOTICE_RECEIVED" && anchor !== null) anchor = Math.min(anchor, at);
           const lostNewSessionDummy =

@@ -65,6 +65,9 @@ export const MODEL_INITIAL_STATE: ModelState = {
 
 type ValidEvent =
   | { type: "ESTABLISH_FAILED"; at: number }
+  | { type: "CLAIM_REQUESTED"; at: number }
+  | { type: "CLAIM_FAILED"; at: number }
+  | { type: "DEVICE_CHANGED"; at: number }
   | { type: "SESSION_ESTABLISHED"; at: number }
   | { type: "SESSION_LOST"; at: number }
   | { type: "NOTICE_SENT"; at: number; noticeId: number }
@@ -89,6 +92,9 @@ function validate(input: unknown): ValidEvent | undefined {
     Number.isInteger(id) && Number(id) >= 0 && Number(id) <= MAX_ID;
   switch (type) {
     case "ESTABLISH_FAILED":
+    case "CLAIM_REQUESTED":
+    case "CLAIM_FAILED":
+    case "DEVICE_CHANGED":
     case "SESSION_LOST":
     case "NOTICE_RECEIVED":
     case "RESUMED":
@@ -114,8 +120,6 @@ function validate(input: unknown): ValidEvent | undefined {
   }
 }
 
-/** A reply is in flight: an m.dummy being made, or made and waiting for the homeserver. */
-const isReplying = (reply: ModelReply): boolean => reply !== "idle" && reply !== "backingOff";
 const isQueued = (reply: ModelReply): boolean =>
   reply === "newSessionDummyQueued" || reply === "existingSessionDummyQueued";
 
@@ -146,6 +150,19 @@ export class PeerModel {
     switch (event.type) {
       case "ESTABLISH_FAILED":
         this.establishFailed(event.at, commands);
+        break;
+      case "CLAIM_REQUESTED":
+        this.claimRequested(event.at, commands);
+        break;
+      case "CLAIM_FAILED":
+        // A share-time claim found no usable key: one more step of the device's claim backoff,
+        // and a failure to establish a session like any other (a notice if it starts an episode).
+        this.countClaimFailure(event.at);
+        this.establishFailed(event.at, commands);
+        break;
+      case "DEVICE_CHANGED":
+        // New keys for the device: whatever made its claims fail may be gone.
+        this.clearClaimBackoff();
         break;
       case "SESSION_ESTABLISHED":
         this.sessionEstablished(commands);
@@ -210,20 +227,50 @@ export class PeerModel {
     this.olm = "established";
   }
 
+  /** A session, of whatever origin, ends the claim backoff (R3, R5). */
   private sessionEstablished(commands: PeerCommand[]): void {
     this.olmSessionUp(commands);
-    if (this.reply === "backingOff") {
-      this.reply = "idle";
-      this.ctx.claimFailures = 0;
-      this.ctx.claimFailedAt = null;
-    } else if (isReplying(this.reply)) {
-      this.ctx.claimFailures = 0;
-      this.ctx.claimFailedAt = null;
+    this.clearClaimBackoff();
+  }
+
+  /** No more waiting before a claim; a reply that was waiting for one is no longer waiting. */
+  private clearClaimBackoff(): void {
+    if (this.reply === "backingOff") this.reply = "idle";
+    this.ctx.claimFailures = 0;
+    this.ctx.claimFailedAt = null;
+  }
+
+  private countClaimFailure(at: number): void {
+    this.ctx.claimFailures = Math.min(this.ctx.claimFailures + 1, MAX_CLAIM_FAILURES);
+    this.ctx.claimFailedAt = at;
+  }
+
+  /** Whether a claim may be made at reading `at` (no failed claim, or its wait is over). */
+  private claimWaitOver(at: number): boolean {
+    const { claimFailedAt, claimFailures } = this.ctx;
+    return (
+      claimFailedAt === null || modelWaitIsOver(claimFailedAt, at, modelBackoffMs(claimFailures))
+    );
+  }
+
+  /**
+   * R5: a share would claim a key for this device. Claim unless the backoff runs; then skip and
+   * say when it ends, measured from the failure or from this reading if the clock went back.
+   */
+  private claimRequested(at: number, commands: PeerCommand[]): void {
+    if (this.claimWaitOver(at)) {
+      commands.push({ type: "claimForShare" });
+      return;
     }
+    const anchor = Math.min(this.ctx.claimFailedAt ?? at, at);
+    this.ctx.claimFailedAt = anchor;
+    commands.push({ type: "skipClaim", until: anchor + modelBackoffMs(this.ctx.claimFailures) });
   }
 
   private noticeReceived(at: number, commands: PeerCommand[]): void {
-    const { lastReplyAt, claimFailedAt, claimFailures } = this.ctx;
+    const { lastReplyAt } = this.ctx;
+    // Decided before anything is recorded, with the anchors as they were.
+    const claimAllowed = this.claimWaitOver(at);
     // Record the notice: its latest reading, even one earlier than the last.
     this.ctx.lastNoticeReceivedAt = at;
 
@@ -238,16 +285,14 @@ export class PeerModel {
         this.ctx.replyId = nextId(this.ctx.replyId);
         this.reply = "existingSession";
         commands.push({ type: "sendDummy", replyId: this.ctx.replyId });
-      } else if (
-        this.reply === "idle" ||
-        (claimFailedAt !== null &&
-          modelWaitIsOver(claimFailedAt, at, modelBackoffMs(claimFailures)))
-      ) {
+      } else if (claimAllowed) {
         this.ctx.replyId = nextId(this.ctx.replyId);
         this.reply = "newSession";
         commands.push({ type: "claimKeyAndSendDummy", replyId: this.ctx.replyId });
       } else {
-        // rule 4: still backing off
+        // Still backing off: after a failed reply claim (R3), or a failed claim for a share
+        // (R5), the notice waits; no claim, no command.
+        this.reply = "backingOff";
       }
     }
 
