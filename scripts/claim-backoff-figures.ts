@@ -15,7 +15,7 @@ import type { PeerDevice } from "../src/devices/peerDevice.js";
 import type { DeviceId, UserId } from "../src/events/matrixIds.js";
 import { LibolmBackend } from "../src/olm/libolmBackend.js";
 import type { Transport } from "../src/transport/transport.js";
-import { InMemoryHomeserver } from "../test/support/homeserver/index.js";
+import { specHomeserver } from "../test/support/specHomeserver.js";
 
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
@@ -28,7 +28,7 @@ const DEVICES_PER_USER = 5;
 const SHARES = 10;
 const MINUTE = 60_000;
 
-const hs = new InMemoryHomeserver();
+const hs = specHomeserver();
 const clock = { now: Date.UTC(2026, 11, 3, 9) };
 
 async function publish(userId: string, deviceId: string, oneTimeKeys: number) {

@@ -1,6 +1,8 @@
 import { writeFileSync } from "node:fs";
-import { peerMachineDoc } from "../src/diagrams/peerMachineDoc.js";
+import { generateDiagramFiles } from "./diagramFiles.js";
 
-const target = new URL("../docs/diagrams/peer-machine.md", import.meta.url);
-writeFileSync(target, peerMachineDoc());
-console.log(`wrote ${target.pathname}`);
+// `npm run diagrams`: writes every generated diagram; a test fails when a committed one differs.
+for (const file of await generateDiagramFiles()) {
+  writeFileSync(new URL(`../${file.path}`, import.meta.url), file.content);
+  console.log(`wrote ${file.path}`);
+}

@@ -6,9 +6,13 @@
  * - The codec: any incoming withheld event → a typed value or a typed rejection (src/events).
  * - The per-peer machine: `stepPeer(snapshot, event)` → next snapshot + commands, pure
  *   (src/machine), and its diagram, generated from its definition (src/diagrams).
- * - The edges it needs, as narrow interfaces: Olm (`LibolmBackend` over libolm), the
- *   homeserver (`Transport`), the device list (`DeviceDirectory`), storage
- *   (`KeyWithholdingStore`: `InMemoryStore` here, SQLite at `matrix-key-withholding/sqlite`).
+ * - The edges it needs, as narrow interfaces: Olm (`OlmBackend`; `LibolmBackend` over libolm at
+ *   `matrix-key-withholding/libolm`), the homeserver (`Transport`), the device list
+ *   (`DeviceDirectory`), storage (`KeyWithholdingStore`: `InMemoryStore` here, SQLite at
+ *   `matrix-key-withholding/sqlite`).
+ *
+ * This entry imports neither libolm nor any Node built-in, so it bundles for a browser as it is
+ * (test/package/browserBundles.test.ts).
  */
 export * from "./coordinator/index.js";
 export { DeviceList } from "./devices/deviceList.js";
@@ -22,19 +26,8 @@ export { mermaidStateDiagram } from "./diagrams/mermaidStateDiagram.js";
 export * from "./events/index.js";
 export * from "./machine/index.js";
 export {
-  type AccountFailure,
-  type AccountFailureReason,
   type ClaimedOneTimeKey,
-  DEFAULT_MAX_PEERS,
-  DEFAULT_MAX_SESSIONS_PER_DEVICE,
   type DecryptedOlmEvent,
-  LibolmBackend,
-  type LibolmBackendOptions,
-  type LibolmOpenOptions,
-  MAX_ACCOUNT_PICKLE_BYTES,
-  MAX_PICKLE_KEY_BYTES,
-  MAX_SESSION_PICKLE_BYTES,
-  MIN_PICKLE_KEY_BYTES,
   OLM_ALGORITHM,
   type OlmBackend,
   type OlmCiphertext,
@@ -42,7 +35,7 @@ export {
   type OlmFailure,
   type OlmFailureReason,
   type OlmStateChanges,
-} from "./olm/index.js";
+} from "./olm/olmBackend.js";
 export { ok, type Result } from "./result.js";
 export { InMemoryStore } from "./store/inMemoryStore.js";
 export {

@@ -9,8 +9,10 @@ import type { PeerDevice } from "../../src/devices/peerDevice.js";
 import type { RoomId } from "../../src/events/matrixIds.js";
 import { peerLeaves } from "../../src/machine/peerSnapshot.js";
 import { openSqliteStore, type SqliteStore } from "../../src/sqlite.js";
-import { type DeliveredMessage, InMemoryHomeserver } from "../../test/support/homeserver/index.js";
-import { SimulatedDevice } from "../../test/support/simulatedDevice.js";
+import type { DeliveredMessage } from "../../src/testing/homeserver/index.js";
+import { SimulatedDevice } from "../../src/testing/world/simulatedDevice.js";
+import { specHomeserver } from "../../test/support/specHomeserver.js";
+import { DemoTrace, type TraceEntry } from "./demoTrace.js";
 
 /*
  * The m.no_olm story between three simulated devices, each with its own real libolm account,
@@ -27,6 +29,8 @@ export interface Check {
 export interface StoryResult {
   readonly checks: readonly Check[];
   readonly ok: boolean;
+  /** What crossed the network and what the machines did (docs/diagrams/demo-sequence.md). */
+  readonly trace: readonly TraceEntry[];
 }
 
 const ROOM = "!garden:example.org" as RoomId;
@@ -37,10 +41,16 @@ const short = (d: { userId: string; deviceId: string }) =>
   `${d.userId.slice(1).split(":")[0]}/${d.deviceId}`;
 
 export async function runNoOlmStory(print: (line: string) => void): Promise<StoryResult> {
-  const hs = new InMemoryHomeserver();
+  const hs = specHomeserver();
   const clock = { now: Date.UTC(2026, 10, 26, 9, 0, 0) };
   const time = () => new Date(clock.now).toISOString().slice(11, 19);
   const log = (line: string) => print(`${time()}  ${line}`);
+  const trace = new DemoTrace();
+  // The story's own sentences, printed and traced.
+  const say = (line: string) => {
+    log(line);
+    trace.narration(time(), line);
+  };
   const checks: Check[] = [];
   const check = (what: string, ok: boolean) => {
     checks.push({ what, ok });
@@ -49,16 +59,21 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
 
   hs.onDeliver((m) => log(`  msg  ${describeMessage(m)}`));
   const timeline = (owner: string): KeyWithholdingHooks => ({
-    onPeerStateChange: ({ device, event, from, to }) =>
+    onPeerStateChange: ({ device, event, from, to }) => {
+      trace.state(owner, device, `${from.olm}/${from.reply}`, `${to.olm}/${to.reply}`, event.type);
       log(
         `  state ${owner}'s machine for ${short(device)}: ${from.olm}/${from.reply} -> ${to.olm}/${to.reply}  (${event.type})`,
-      ),
-    onPeerReachable: ({ device }) =>
-      log(`  hook ${owner}: ${short(device)} is reachable again, re-sharing`),
-    onRepliedToNotice: ({ device, newSession }) =>
-      log(
-        `  hook ${owner}: answered ${short(device)}'s m.no_olm (${newSession ? "new session" : "existing session"})`,
-      ),
+      );
+    },
+    onPeerReachable: ({ device }) => {
+      trace.hook(owner, `onPeerReachable(${short(device)}): re-share`);
+      log(`  hook ${owner}: ${short(device)} is reachable again, re-sharing`);
+    },
+    onRepliedToNotice: ({ device, newSession }) => {
+      const how = newSession ? "new session" : "existing session";
+      trace.hook(owner, `onRepliedToNotice(${short(device)}, ${how})`);
+      log(`  hook ${owner}: answered ${short(device)}'s m.no_olm (${how})`);
+    },
   });
 
   const folder = mkdtempSync(join(tmpdir(), "mkw-demo-"));
@@ -74,7 +89,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
 
   const make = (user: string, device: string, oneTimeKeys: number, durable = false) =>
     SimulatedDevice.create({
-      hs,
+      hs: trace.watch(hs),
       userId: `@${user}:example.org`,
       deviceId: device,
       oneTimeKeys,
@@ -83,6 +98,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
       ...(durable ? { store: aliceStore, pickleKey } : {}),
     });
   log(`alice keeps her state in ${databasePath}`);
+  trace.narration(time(), "alice keeps her state in a SQLite file");
   const alice = await make("alice", "ALICEPHONE", 5, true);
   const bob = await make("bob", "BOBLAPTOP", 0);
   const mallory = await make("mallory", "MALLORY", 5);
@@ -95,14 +111,14 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
     );
 
   try {
-    log("alice/ALICEPHONE has 5 one-time keys; bob/BOBLAPTOP has none left.");
+    say("alice/ALICEPHONE has 5 one-time keys; bob/BOBLAPTOP has none left.");
     const early = alice.encryptRoomMessage(ROOM, "Lunch at noon?");
     const earlyAt = clock.now;
-    log(
+    say(
       "alice sends a room message and shares the room key with bob: no Olm session can be set up.",
     );
     await alice.shareRoomKey(ROOM, [bob.device]);
-    log("alice tries again 10 times, a minute apart.");
+    say("alice tries again 10 times, a minute apart.");
     const aliceClaims = () => hs.requestCount(alice.device, "claimKeys");
     const claimsBeforeRetries = aliceClaims();
     for (let i = 0; i < 10; i++) {
@@ -110,7 +126,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
       const [outcome] = await alice.shareRoomKey(ROOM, [bob.device]);
       if (outcome?.outcome === "backingOff") {
         const until = new Date(outcome.until).toISOString().slice(11, 19);
-        log(
+        say(
           `  share skips bob's /keys/claim: his keys ran out a moment ago (backing off until ${until})`,
         );
       }
@@ -130,7 +146,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
         sessionId: String(early.session_id) as never,
         originServerTs: earlyAt,
       });
-    log("bob syncs: he receives the m.no_olm and answers it.");
+    say("bob syncs: he receives the m.no_olm and answers it.");
     const [bobGot] = await bob.sync();
     check(
       "bob answered with a new Olm session",
@@ -143,7 +159,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
     );
 
     clock.now += MINUTE;
-    log("alice syncs: she decrypts bob's m.dummy with libolm.");
+    say("alice syncs: she decrypts bob's m.dummy with libolm.");
     const [aliceGot] = await alice.sync();
     check(
       "alice decrypted a real m.dummy from a new session",
@@ -152,17 +168,17 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
     check("alice's machine for bob ended the episode", olm(alice, bob.device) === "established");
 
     clock.now += MINUTE;
-    log("bob syncs: the room key arrives over Olm.");
+    say("bob syncs: the room key arrives over Olm.");
     await bob.sync();
     const read = bob.decryptRoomMessage(early);
     check("bob decrypts alice's early message", read.ok && read.body === "Lunch at noon?");
 
     clock.now += 2 * HOUR;
-    log(
+    say(
       "two hours later alice must replace her Olm session with bob, and bob is out of keys again.",
     );
     alice.olm.forgetSessions(bob.device);
-    log("alice's connection drops as she sends the m.no_olm, and then her app is killed.");
+    say("alice's connection drops as she sends the m.no_olm, and then her app is killed.");
     hs.failNext(alice.device, "sendToDevice", 1);
     await alice.shareRoomKey(ROOM, [bob.device]);
     const [pendingTxn] = (await aliceStore.load()).requests as { txnId: string }[];
@@ -174,7 +190,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
     await alice.kw.stop();
     aliceStore.close();
     clock.now += MINUTE;
-    log("alice's app starts again: it opens the same SQLite file.");
+    say("alice's app starts again: it opens the same SQLite file.");
     aliceStore = openAliceStore();
     await alice.restartOver(aliceStore);
     check(
@@ -195,7 +211,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
       "the episode went on across the restart: still exactly one new m.no_olm (2 in all)",
       noOlmToBob().length === 2,
     );
-    log("bob's laptop uploads new one-time keys; alice's client sees his device list change.");
+    say("bob's laptop uploads new one-time keys; alice's client sees his device list change.");
     bob.uploadOneTimeKeys(5);
     await alice.kw.devicesChanged([bob.device]);
     const [reached] = await alice.shareRoomKey(ROOM, [bob.device]);
@@ -204,7 +220,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
       reached?.outcome === "established" && olm(alice, bob.device) === "established",
     );
     clock.now += MINUTE;
-    log(
+    say(
       "bob syncs: he still has his session with alice, so he answers over it without a key claim.",
     );
     const claimsBeforeAnswer = hs.claimsAnswered;
@@ -217,7 +233,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
     );
 
     clock.now += MINUTE;
-    log("mallory forges an m.no_olm to bob claiming alice's key.");
+    say("mallory forges an m.no_olm to bob claiming alice's key.");
     await mallory.sendRaw(
       "m.room_key.withheld",
       bob.device,
@@ -251,7 +267,7 @@ export async function runNoOlmStory(print: (line: string) => void): Promise<Stor
     aliceStore.close();
     rmSync(folder, { recursive: true, force: true });
   }
-  return { checks, ok: checks.every((c) => c.ok) };
+  return { checks, ok: checks.every((c) => c.ok), trace: trace.entries };
 }
 
 const olm = (owner: SimulatedDevice, peer: PeerDevice) => peerLeaves(owner.stateOf(peer).value).olm;

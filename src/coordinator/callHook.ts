@@ -57,8 +57,17 @@ function onRejection(value: unknown, handle: (reason: unknown) => void): void {
   }
 }
 
-/** What onHookError receives for a hook that did not settle in time (it is no longer awaited). */
+/**
+ * What onHookError receives for a hook that did not settle within `callTimeoutMs`. The library
+ * has stopped waiting for it and carried on; whatever the hook does later is ignored. Test for it
+ * with `instanceof` to tell a slow hook from one that threw.
+ */
 export class HookTimedOut extends Error {
+  /**
+   * Made by the library, not by clients. `hook` names the hook that timed out (as onHookError's
+   * second argument does); `detail` becomes the message, e.g. "onPeerReachable did not settle
+   * within 30000 ms".
+   */
   constructor(
     readonly hook: string,
     detail: string,

@@ -29,6 +29,8 @@ export type {
   WakeUp,
 } from "./keyWithholdingTypes.js";
 export type { OpenRejection } from "./loadStoredState.js";
+export type { KeyWithholdingLogger, LogLevel } from "./logger.js";
 export { RETRY_BASE_MS, RETRY_CAP_MS } from "./outbox.js";
+export type { KeyWithholdingInspection } from "./peerInspection.js";
 export { type Clock, systemClock } from "./protocolClock.js";
 export type { WithheldReason } from "./receivedWithheld.js";

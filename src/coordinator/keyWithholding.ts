@@ -43,6 +43,7 @@ import {
   toSendRequest,
 } from "./outbox.js";
 import { PeerDriver } from "./peerDriver.js";
+import { PeerInspection } from "./peerInspection.js";
 import { ProtocolClock } from "./protocolClock.js";
 import {
   type Entry,
@@ -120,6 +121,7 @@ export class KeyWithholding {
   readonly #serverBackoff = new ServerBackoff();
   readonly #callTimeoutMs: number;
   readonly #maxConcurrentRequests: number;
+  readonly #log: ResolvedOptions["log"];
 
   constructor(options: ResolvedOptions, key: typeof CONSTRUCT, loaded: LoadedState | undefined) {
     if (key !== CONSTRUCT) throw new TypeError("use createKeyWithholding()");
@@ -130,11 +132,15 @@ export class KeyWithholding {
     this.#clock = new ProtocolClock(options.clock, loaded?.protocolTime);
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#maxConcurrentRequests = options.maxConcurrentRequests;
+    this.#log = options.log;
     this.#writer = new StoreWriter({
       store: options.store,
       takeOlmChanges: () => this.#olm.takeChanges(),
       callTimeoutMs: options.callTimeoutMs,
-      onFailure: (detail) => this.#reportError(new Error(detail), "store.commit"),
+      onFailure: (detail) => {
+        this.#log.error("store commit failed; it is written again with the next one", { detail });
+        this.#reportError(new Error(detail), "store.commit");
+      },
     });
     this.#outbox = new Outbox(
       options.maxMessagesPerRequest,
@@ -162,6 +168,10 @@ export class KeyWithholding {
         }),
       ),
       callTimeoutMs: options.callTimeoutMs,
+      inspection:
+        options.inspect === undefined
+          ? undefined
+          : new PeerInspection(options.inspect, (thrown) => this.#reportError(thrown, "inspect")),
     });
     if (loaded !== undefined) {
       this.#driver.restore(loaded.peers);
@@ -193,12 +203,14 @@ export class KeyWithholding {
       const { accepted, refused } = this.#acceptAll(read.value, (value) => value.device);
       for (const { device, outcome } of accepted) {
         const at = this.#driver.now();
-        await this.#driver.drive(
+        const driven = this.#driver.drive(
           device,
           outcome === "established"
             ? { type: "SESSION_ESTABLISHED", at, origin: "outbound" }
             : { type: "ESTABLISH_FAILED", at },
         );
+        // Most steps finish at once: awaiting only the ones that wait keeps a share linear.
+        if (driven instanceof Promise) await driven;
       }
       // A call whose every entry was refused acts on nothing, not even earlier pending requests.
       if (accepted.length === 0) return this.#refusedEntries(refused);
@@ -233,7 +245,8 @@ export class KeyWithholding {
       }
       outcomes.push({ device, outcome: "existing" });
       // Keep the machine in step with the backend (a session restored from elsewhere).
-      await this.#driver.syncSession(device);
+      const synced = this.#driver.syncSession(device, true);
+      if (synced instanceof Promise) await synced;
     }
     for (const refusal of refused) outcomes.push({ outcome: "refused", ...refusal });
     if (accepted.length === 0 && refused.length > 0) return outcomes;
@@ -533,6 +546,7 @@ export class KeyWithholding {
       request.inFlight = false;
       this.#outbox.remove(request.txnId);
       this.#writer.requestRemoved(request.txnId);
+      this.#logRequest("to-device request dropped: nothing in it is still wanted", request);
       return;
     }
     request.attempts += 1;
@@ -550,6 +564,11 @@ export class KeyWithholding {
     }
     report.push({ ...pick(request), outcome: sent ? "sent" : "failed" });
     if (!sent) request.retryAt = this.#clock.now() + retryDelayMs(request.attempts);
+    this.#logRequest(
+      sent ? "to-device request sent" : "to-device request failed; retried later",
+      request,
+      sent,
+    );
     await this.#settle(request.messages, sent);
     if (sent) {
       // Removed only once every message's delivery is recorded (settling awaits hooks, and a
@@ -563,7 +582,10 @@ export class KeyWithholding {
 
   /** Tells each message's machine how its request went. */
   async #settle(messages: readonly OutboxMessage[], sent: boolean): Promise<void> {
-    for (const { origin } of messages) await this.#driver.settle(origin, sent);
+    for (const { origin } of messages) {
+      const settled = this.#driver.settle(origin, sent);
+      if (settled instanceof Promise) await settled;
+    }
   }
 
   /** Splits entries into the accepted values and the refusals (malformed, or our own device). */
@@ -609,6 +631,18 @@ export class KeyWithholding {
     readonly detail: string;
   }): FlushReport {
     return { requests: [], stillPending: this.#outbox.pendingCount, refused: [refusalOf(read)] };
+  }
+
+  /** A request's outcome: counts at info (warn if it failed), recipients only at debug. */
+  #logRequest(message: string, request: OutboxRequest, sent = true): void {
+    const { eventType, txnId, attempts } = request;
+    const fields = { eventType, txnId, attempts, messages: request.messages.length };
+    if (sent) this.#log.info(message, fields);
+    else this.#log.warn(message, { ...fields, retryInMs: retryDelayMs(attempts) });
+    if (this.#log.enabled("debug")) {
+      const devices = request.messages.map((m) => `${m.userId}/${m.deviceId}`);
+      this.#log.debug(message, { ...fields, devices });
+    }
   }
 
   #reportError(thrown: unknown, where: string): void {

@@ -37,6 +37,10 @@ export interface OutboxRequest {
 
 /** Retries of a failed request wait 2 s × 2ⁿ, capped at 5 minutes (an explicit flush does not wait). */
 export const RETRY_BASE_MS = 2_000;
+/**
+ * The longest the scheduler (`start()`) waits before retrying a failed request, in ms of
+ * protocol time (5 min), however many attempts failed. `flush()` retries at once regardless.
+ */
 export const RETRY_CAP_MS = 5 * 60 * 1000;
 
 export const retryDelayMs = (failedAttempts: number): number =>
@@ -48,8 +52,13 @@ export const retryDelayMs = (failedAttempts: number): number =>
  * txnId, so the homeserver delivers it at most once however often it is retried.
  */
 export class Outbox {
-  #queued: OutboxMessage[] = [];
+  /** Queued messages in order, by sequence number, and where each origin's are. */
+  readonly #queued = new Map<number, OutboxMessage>();
+  readonly #queuedByOrigin = new Map<string, number[]>();
+  #sequence = 0;
   readonly #requests = new Map<string, OutboxRequest>();
+  /** The request each packed message is in, by origin: `holds` in constant time. */
+  readonly #packedByOrigin = new Map<string, string>();
 
   #fallbackIds = 0;
 
@@ -59,56 +68,81 @@ export class Outbox {
   ) {}
 
   enqueue(message: OutboxMessage): void {
-    this.#queued.push(message);
+    const sequence = this.#sequence++;
+    this.#queued.set(sequence, message);
+    const key = originKey(message.origin);
+    const same = this.#queuedByOrigin.get(key);
+    if (same === undefined) this.#queuedByOrigin.set(key, [sequence]);
+    else same.push(sequence);
   }
 
-  /** Drops queued (never packed) messages the predicate picks; packed ones are past recall. */
-  withdraw(picks: (origin: OutboxOrigin) => boolean): number {
-    const before = this.#queued.length;
-    this.#queued = this.#queued.filter((message) => !picks(message.origin));
-    return before - this.#queued.length;
+  /** Drops the queued (never packed) messages of this origin; packed ones are past recall. */
+  withdraw(origin: OutboxOrigin): number {
+    const key = originKey(origin);
+    const sequences = this.#queuedByOrigin.get(key);
+    if (sequences === undefined) return 0;
+    this.#queuedByOrigin.delete(key);
+    for (const sequence of sequences) this.#queued.delete(sequence);
+    return sequences.length;
   }
 
-  /** Whether a message the predicate picks is queued or in a request not yet acknowledged. */
-  holds(picks: (origin: OutboxOrigin) => boolean): boolean {
-    if (this.#queued.some((message) => picks(message.origin))) return true;
-    for (const request of this.#requests.values()) {
-      if (request.messages.some((message) => picks(message.origin))) return true;
-    }
-    return false;
+  /** Whether a message of this origin is queued or in a request not yet acknowledged. */
+  holds(origin: OutboxOrigin): boolean {
+    const key = originKey(origin);
+    return this.#queuedByOrigin.has(key) || this.#packedByOrigin.has(key);
   }
 
-  /** Packs every queued message into requests, by event type; returns the requests formed. */
+  /**
+   * Packs every queued message into requests, by event type; returns the requests formed. A
+   * request holds one message per device, so a device's second message goes in the next round
+   * of requests, its third in the one after: rounds are formed in order, each event type in the
+   * order it was first queued.
+   */
   pack(): OutboxRequest[] {
+    const rounds: Map<string, OutboxMessage[]>[] = [];
+    const seen = new Map<string, Map<string, number>>();
+    for (const message of this.#queued.values()) {
+      let perType = seen.get(message.eventType);
+      if (perType === undefined) {
+        perType = new Map();
+        seen.set(message.eventType, perType);
+      }
+      const device = `${message.userId}\u0000${message.deviceId}`;
+      const round = perType.get(device) ?? 0;
+      perType.set(device, round + 1);
+      let byType = rounds[round];
+      if (byType === undefined) {
+        byType = new Map();
+        rounds.push(byType);
+      }
+      const list = byType.get(message.eventType);
+      if (list === undefined) byType.set(message.eventType, [message]);
+      else list.push(message);
+    }
+    this.#queued.clear();
+    this.#queuedByOrigin.clear();
     const formed: OutboxRequest[] = [];
-    while (this.#queued.length > 0) {
-      const byType = new Map<string, OutboxMessage[]>();
-      for (const message of this.#queued) {
-        const list = byType.get(message.eventType);
-        if (list === undefined) byType.set(message.eventType, [message]);
-        else list.push(message);
-      }
-      const deferred: OutboxMessage[] = [];
+    for (const byType of rounds) {
       for (const [eventType, messages] of byType) {
-        const packing = packRequests(messages, this.maxMessagesPerRequest);
-        for (const request of packing.requests) {
-          const txnId = this.#freshTxnId();
-          const formedRequest = {
-            txnId,
-            eventType,
-            messages: request,
-            attempts: 0,
-            inFlight: false,
-            retryAt: 0,
-          };
-          this.#requests.set(txnId, formedRequest);
-          formed.push(formedRequest);
+        // One message per device in each round, so nothing is deferred.
+        for (const request of packRequests(messages, this.maxMessagesPerRequest).requests) {
+          formed.push(this.#add(this.#freshTxnId(), eventType, request, 0));
         }
-        deferred.push(...packing.deferred);
       }
-      this.#queued = deferred;
     }
     return formed;
+  }
+
+  #add(
+    txnId: string,
+    eventType: string,
+    messages: readonly OutboxMessage[],
+    attempts: number,
+  ): OutboxRequest {
+    const request = { txnId, eventType, messages, attempts, inFlight: false, retryAt: 0 };
+    this.#requests.set(txnId, request);
+    for (const message of messages) this.#packedByOrigin.set(originKey(message.origin), txnId);
+    return request;
   }
 
   /**
@@ -119,15 +153,7 @@ export class Outbox {
     requests: readonly { txnId: string; eventType: string; messages: readonly OutboxMessage[] }[],
   ): void {
     for (const { txnId, eventType, messages } of requests) {
-      if (this.#requests.has(txnId)) continue;
-      this.#requests.set(txnId, {
-        txnId,
-        eventType,
-        messages,
-        attempts: 1,
-        inFlight: false,
-        retryAt: 0,
-      });
+      if (!this.#requests.has(txnId)) this.#add(txnId, eventType, messages, 1);
     }
   }
 
@@ -175,11 +201,29 @@ export class Outbox {
   }
 
   remove(txnId: string): void {
+    const request = this.#requests.get(txnId);
+    if (request === undefined) return;
     this.#requests.delete(txnId);
+    for (const message of request.messages) {
+      const key = originKey(message.origin);
+      if (this.#packedByOrigin.get(key) === txnId) this.#packedByOrigin.delete(key);
+    }
   }
 
   get queuedCount(): number {
-    return this.#queued.length;
+    return this.#queued.size;
+  }
+}
+
+/** One string per origin: what `withdraw` and `holds` look messages up by. */
+function originKey(origin: OutboxOrigin): string {
+  switch (origin.kind) {
+    case "noOlm":
+      return `n${origin.noticeId}\u0000${origin.peer}`;
+    case "dummy":
+      return `d${origin.replyId}\u0000${origin.peer}`;
+    case "sessionWithheld":
+      return `s${origin.roomId}\u0000${origin.sessionId}\u0000${origin.peer}`;
   }
 }
 

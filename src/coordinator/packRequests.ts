@@ -19,16 +19,20 @@ export interface Packing<T> {
  * (first-fit decreasing, within 11/9 of the optimum plus one).
  */
 export function packRequests<T extends Addressed>(items: readonly T[], cap: number): Packing<T> {
-  const perDevice = new Set<string>();
+  const devicesOf = new Map<UserId, Set<DeviceId>>();
   const byUser = new Map<UserId, T[]>();
   const deferred: T[] = [];
   for (const item of items) {
-    const device = JSON.stringify([item.userId, item.deviceId]);
-    if (perDevice.has(device)) {
+    let devices = devicesOf.get(item.userId);
+    if (devices === undefined) {
+      devices = new Set();
+      devicesOf.set(item.userId, devices);
+    }
+    if (devices.has(item.deviceId)) {
       deferred.push(item);
       continue;
     }
-    perDevice.add(device);
+    devices.add(item.deviceId);
     const group = byUser.get(item.userId);
     if (group === undefined) byUser.set(item.userId, [item]);
     else group.push(item);
@@ -43,10 +47,43 @@ export function packRequests<T extends Addressed>(items: readonly T[], cap: numb
   chunks.sort((a, b) => b.length - a.length);
 
   const requests: T[][] = [];
+  const room = new FirstFit(chunks.length, cap);
   for (const chunk of chunks) {
-    const fit = requests.find((request) => request.length + chunk.length <= cap);
-    if (fit === undefined) requests.push([...chunk]);
-    else fit.push(...chunk);
+    const index = room.place(chunk.length);
+    const request = requests[index];
+    if (request === undefined) requests.push([...chunk]);
+    else request.push(...chunk);
   }
   return { requests, deferred };
+}
+
+/**
+ * First fit in O(log n) per placement: a max tree over every request's remaining room, requests
+ * not yet opened counting as empty. The leftmost leaf with room is the first opened request that
+ * fits or, when none does, the first unopened one: what a scan of the requests in order finds.
+ */
+class FirstFit {
+  readonly #leaves: number;
+  readonly #tree: Int32Array;
+
+  constructor(most: number, cap: number) {
+    let leaves = 1;
+    while (leaves < Math.max(most, 1)) leaves *= 2;
+    this.#leaves = leaves;
+    this.#tree = new Int32Array(2 * leaves).fill(cap);
+  }
+
+  /** Takes `size` from the first request with that much room; returns its index. */
+  place(size: number): number {
+    const tree = this.#tree;
+    let node = 1;
+    while (node < this.#leaves) {
+      node = (tree[2 * node] ?? 0) >= size ? 2 * node : 2 * node + 1;
+    }
+    tree[node] = (tree[node] ?? 0) - size;
+    for (let up = node >> 1; up >= 1; up >>= 1) {
+      tree[up] = Math.max(tree[2 * up] ?? 0, tree[2 * up + 1] ?? 0);
+    }
+    return node - this.#leaves;
+  }
 }

@@ -1,20 +1,20 @@
 import { type PeerDevice, type PeerKey, peerKeyOf } from "../devices/peerDevice.js";
 import type { JsonObject } from "../events/json.js";
+import { codeOfLeaves, olmLeafOf, replyLeafOf, stateValueOf } from "../machine/leafPairs.js";
 import type { PeerCommand } from "../machine/peerCommands.js";
+import { initialPeerContext, samePeerContext } from "../machine/peerContext.js";
 import type { PeerEvent } from "../machine/peerEvents.js";
-import {
-  initialPeerSnapshot,
-  type PeerSnapshot,
-  peerLeaves,
-  sameSnapshot,
-} from "../machine/peerSnapshot.js";
-import { type StepResult, stepPeer } from "../machine/stepPeer.js";
+import { PEER_MACHINE_TABLE } from "../machine/peerMachineTable.js";
+import { initialPeerSnapshot, type PeerSnapshot, peerLeaves } from "../machine/peerSnapshot.js";
+import type { StepResult } from "../machine/stepPeer.js";
 import { parseKeysClaimResponse } from "../transport/keysClaimResponse.js";
 import type { Transport } from "../transport/transport.js";
 import { callHook, callHookDetached, reportHookError } from "./callHook.js";
 import type { GuardedOlm } from "./guardedOlm.js";
 import type { KeyWithholdingHooks, ReplyOutcome } from "./keyWithholdingTypes.js";
 import type { Outbox, OutboxOrigin } from "./outbox.js";
+import { PackedPeerStates, type PeerState } from "./packedPeerStates.js";
+import type { PeerInspection } from "./peerInspection.js";
 import type { ProtocolClock } from "./protocolClock.js";
 import { safeClaimKeys } from "./safeTransport.js";
 import { peerRecord, type RestoredPeer } from "./storedRecords.js";
@@ -35,6 +35,8 @@ export interface PeerDriverParts {
   /** Every m.no_olm we send is this same content: it names no room, session or recipient. */
   readonly noOlmContent: JsonObject;
   readonly callTimeoutMs: number;
+  /** Mirrors inspected devices' steps to XState's inspection API (the `inspect` option). */
+  readonly inspection: PeerInspection | undefined;
 }
 
 /**
@@ -44,14 +46,17 @@ export interface PeerDriverParts {
  * ends in an outcome event, whatever the edges do.
  */
 export class PeerDriver {
-  /** Devices this coordinator knows a state for: acks are routed by them. */
-  readonly #devices = new Map<PeerKey, PeerDevice>();
   /**
-   * Each device's current snapshot. The store is written through and read only at start-up, so
-   * within a process this is the truth: a store that fails a save cannot make a reply's outcome
-   * land on a fresh peer and leave the stored machine mid-reply.
+   * Each device's current state, packed (packedPeerStates.ts). The store is written through and
+   * read only at start-up, so within a process this is the truth: a store that fails a save
+   * cannot make a reply's outcome land on a fresh peer and leave the stored machine mid-reply.
    */
-  readonly #snapshots = new Map<PeerKey, PeerSnapshot>();
+  readonly #states = new PackedPeerStates(INITIAL_LEAVES);
+  /**
+   * The devices with work in flight (a notice not yet acknowledged, a reply under way): acks and
+   * retries are routed to them. Only these are held; a device is let go when its work ends.
+   */
+  readonly #inFlight = new Map<PeerKey, PeerDevice>();
   /** Restored with work in flight: they get RESUMED before anything else happens to them. */
   readonly #toResume = new Set<PeerKey>();
 
@@ -64,9 +69,13 @@ export class PeerDriver {
   /** Takes back the peers read from the store at start-up. */
   restore(peers: readonly RestoredPeer[]): void {
     for (const { key, device, snapshot } of peers) {
-      this.#devices.set(key, device);
-      this.#snapshots.set(key, snapshot);
-      if (hasWorkInFlight(snapshot)) this.#toResume.add(key);
+      const { olm, reply } = peerLeaves(snapshot.value);
+      const leaves = codeOfLeaves(olm, reply);
+      this.#states.write(key, { leaves, context: snapshot.context });
+      if (WORK_IN_FLIGHT[leaves] === true) {
+        this.#inFlight.set(key, device);
+        this.#toResume.add(key);
+      }
     }
   }
 
@@ -78,23 +87,25 @@ export class PeerDriver {
   /** Feeds RESUMED to every restored peer that had work in flight, and carries out its commands. */
   async resumeAll(): Promise<void> {
     for (const key of [...this.#toResume]) {
-      const device = this.#devices.get(key);
+      const device = this.#inFlight.get(key);
       if (device !== undefined) await this.#resume(key, device);
     }
   }
 
   async #resume(key: PeerKey, device: PeerDevice): Promise<void> {
     if (!this.#toResume.delete(key)) return;
-    await this.drive(device, { type: "RESUMED", at: this.now() });
+    await this.drive(device, { type: "RESUMED", at: this.now() }, key);
   }
 
   /** The device's snapshot (the initial one for a device never seen). */
-  snapshot(device: PeerDevice): PeerSnapshot {
-    return this.#snapshots.get(peerKeyOf(device)) ?? initialPeerSnapshot;
+  snapshot(device: PeerDevice, key: PeerKey = peerKeyOf(device)): PeerSnapshot {
+    const state = this.#states.read(key);
+    return state === undefined ? initialPeerSnapshot : snapshotOf(state);
   }
 
-  deviceFor(key: PeerKey): PeerDevice | undefined {
-    return this.#devices.get(key);
+  /** How many devices have a state other than the initial one. */
+  get tracked(): number {
+    return this.#states.size;
   }
 
   /**
@@ -102,53 +113,86 @@ export class PeerDriver {
    * know of (restored, made elsewhere), or one the machine knows of and the backend no longer
    * holds (dropped by the client).
    */
-  async syncSession(device: PeerDevice): Promise<void> {
-    const has = this.parts.olm.hasSession(device);
-    const established = peerLeaves(this.snapshot(device).value).olm === "established";
+  syncSession(
+    device: PeerDevice,
+    has: boolean = this.parts.olm.hasSession(device),
+    key: PeerKey = peerKeyOf(device),
+  ): Drive | undefined {
+    const established = olmLeafOf(this.#states.leavesOf(key)) === "established";
     if (has && !established) {
-      await this.drive(device, { type: "SESSION_ESTABLISHED", at: this.now(), origin: "existing" });
-    } else if (!has && established) {
-      await this.drive(device, { type: "SESSION_LOST", at: this.now() });
+      const event = { type: "SESSION_ESTABLISHED", at: this.now(), origin: "existing" } as const;
+      return this.drive(device, event, key);
     }
+    if (!has && established)
+      return this.drive(device, { type: "SESSION_LOST", at: this.now() }, key);
+    return undefined;
   }
 
   /**
    * Feeds one event to the device's machine and carries out what it commands (which may feed
    * it further events). Returns the first step and how a reply it started ended, if any.
+   * Synchronous unless a command has to wait (a hook, a claim, a reply): then a promise, and
+   * the commands still run in order. A share of 100,000 outcomes costs no promise per device.
    */
-  async drive(device: PeerDevice, event: PeerEvent): Promise<Driven> {
-    const key = peerKeyOf(device);
+  drive(device: PeerDevice, event: PeerEvent, key: PeerKey = peerKeyOf(device)): Drive {
     // Whatever a restored state had in flight is not any more: settle that first.
-    if (event.type !== "RESUMED") await this.#resume(key, device);
-    const before = this.snapshot(device);
-    const step = stepPeer(before, event);
-    if (step.kind !== "applied") return { step, reply: "none" };
-    this.#devices.set(key, device);
-    // A step that only asks for commands (a claim decision, a retry) has nothing to save.
-    if (!sameSnapshot(before, step.snapshot)) {
-      this.#snapshots.set(key, step.snapshot);
-      this.parts.writer.peer(key, peerRecord(device, step.snapshot));
-      this.parts.writer.protocolTime(event.at);
+    if (this.#toResume.size > 0 && event.type !== "RESUMED" && this.#toResume.has(key)) {
+      return this.#resume(key, device).then(() => this.#step(device, event, key));
     }
-    this.#reportStateChange(device, event, before, step.snapshot);
-    let reply: ReplyOutcome = "none";
-    for (const command of step.commands) {
-      const outcome = await this.#carryOut(device, command);
+    return this.#step(device, event, key);
+  }
+
+  #step(device: PeerDevice, event: PeerEvent, key: PeerKey): Drive {
+    const before = this.#states.read(key) ?? INITIAL_STATE;
+    this.parts.inspection?.step(device, key, snapshotOf(before), event);
+    const commands: PeerCommand[] = [];
+    const next = PEER_MACHINE_TABLE.step(before.leaves, before.context, event, commands);
+    const changed = next !== undefined && !sameState(before, next);
+    if (next === undefined || (!changed && commands.length === 0)) {
+      return { step: { kind: "ignored", snapshot: snapshotOf(before) }, reply: "none" };
+    }
+    if (WORK_IN_FLIGHT[next.leaves] === true) this.#inFlight.set(key, device);
+    else if (WORK_IN_FLIGHT[before.leaves] === true) this.#inFlight.delete(key);
+    const after = snapshotOf(next);
+    // A step that only asks for commands (a claim decision, a retry) has nothing to save.
+    if (changed) {
+      this.#states.write(key, next);
+      const { writer } = this.parts;
+      if (writer.durable) {
+        writer.peer(key, peerRecord(device, after));
+        writer.protocolTime(event.at);
+      }
+      if (next.leaves !== before.leaves) this.#reportStateChange(device, event, before, next);
+    }
+    const step: StepResult = { kind: "applied", snapshot: after, commands };
+    for (let i = 0; i < commands.length; i += 1) {
+      const waiting = this.#carryOut(device, key, commands[i] as PeerCommand);
+      if (waiting !== undefined) return this.#finish(device, key, step, waiting, i + 1);
+    }
+    return { step, reply: "none" };
+  }
+
+  /** The rest of a step's commands, once one of them has to wait. */
+  async #finish(
+    device: PeerDevice,
+    key: PeerKey,
+    step: Extract<StepResult, { kind: "applied" }>,
+    waiting: Promise<ReplyOutcome | undefined>,
+    from: number,
+  ): Promise<Driven> {
+    let reply: ReplyOutcome = (await waiting) ?? "none";
+    for (let i = from; i < step.commands.length; i += 1) {
+      const outcome = await this.#carryOut(device, key, step.commands[i] as PeerCommand);
       if (outcome !== undefined) reply = outcome;
     }
     return { step, reply };
   }
 
-  #reportStateChange(
-    device: PeerDevice,
-    event: PeerEvent,
-    before: PeerSnapshot,
-    after: PeerSnapshot,
-  ) {
-    const from = peerLeaves(before.value);
-    const to = peerLeaves(after.value);
-    if (from.olm === to.olm && from.reply === to.reply) return;
+  #reportStateChange(device: PeerDevice, event: PeerEvent, before: PeerState, after: PeerState) {
     const { hooks } = this.parts;
+    if (hooks.onPeerStateChange === undefined) return;
+    const from = { olm: olmLeafOf(before.leaves), reply: replyLeafOf(before.leaves) };
+    const to = { olm: olmLeafOf(after.leaves), reply: replyLeafOf(after.leaves) };
     callHookDetached(hooks, "onPeerStateChange", () =>
       hooks.onPeerStateChange?.({ device, event, from, to }),
     );
@@ -158,76 +202,75 @@ export class PeerDriver {
     reportHookError(this.parts.hooks, thrown, where);
   }
 
-  /** Carries out one command; for a reply, says how it ended. */
-  async #carryOut(device: PeerDevice, command: PeerCommand): Promise<ReplyOutcome | undefined> {
+  /**
+   * Carries out one command: at once, or a promise of how it ended (for a reply, how the reply
+   * ended) when it has to wait.
+   */
+  #carryOut(
+    device: PeerDevice,
+    peer: PeerKey,
+    command: PeerCommand,
+  ): Promise<ReplyOutcome | undefined> | undefined {
     const { outbox, hooks, clock, callTimeoutMs } = this.parts;
-    const peer = peerKeyOf(device);
     switch (command.type) {
       case "sendNoOlm":
-        this.#queueNoOlm(device, command.noticeId);
+        this.#queueNoOlm(device, peer, command.noticeId);
         return;
       case "retryNoOlm":
         // A failed request stays in the outbox and goes again on the next flush; after a restart
         // the notice may be nowhere, so it is queued again under the same id.
-        if (
-          !outbox.holds(
-            (o) => o.kind === "noOlm" && o.peer === peer && o.noticeId === command.noticeId,
-          )
-        ) {
-          this.#queueNoOlm(device, command.noticeId);
+        if (!outbox.holds({ kind: "noOlm", peer, noticeId: command.noticeId })) {
+          this.#queueNoOlm(device, peer, command.noticeId);
         }
         return;
       case "withdrawNoOlm":
-        outbox.withdraw(
-          (o) => o.kind === "noOlm" && o.peer === peer && o.noticeId === command.noticeId,
-        );
+        outbox.withdraw({ kind: "noOlm", peer, noticeId: command.noticeId });
         return;
       case "reportPeerReachable":
-        await callHook(hooks, "onPeerReachable", callTimeoutMs, () =>
+        if (hooks.onPeerReachable === undefined) return;
+        return callHook(hooks, "onPeerReachable", callTimeoutMs, () =>
           hooks.onPeerReachable?.({
             device,
             unreachableSince: clock.toWall(command.unreachableSince),
             at: clock.wall(),
           }),
-        );
-        return;
+        ).then(() => undefined);
       case "claimKeyAndSendDummy":
-        return this.#reply(device, command.replyId, "newSession", () =>
+        return this.#reply(device, peer, command.replyId, "newSession", () =>
           this.#replyWithNewSession(device),
         );
       case "sendDummy":
-        return this.#reply(device, command.replyId, "existingSession", () =>
+        return this.#reply(device, peer, command.replyId, "existingSession", () =>
           this.#encryptDummy(device),
         );
       case "ensureDummyQueued":
-        await this.#ensureDummyQueued(device, command.replyId);
-        return;
+        return this.#ensureDummyQueued(device, peer, command.replyId).then(() => undefined);
       // The share's caller reads these off the step: they decide, they do not act.
       case "claimForShare":
       case "skipClaim":
         return;
       case "reportRepliedToNotice": {
-        const noticeAt = this.snapshot(device).context.lastNoticeReceivedAt;
-        await callHook(hooks, "onRepliedToNotice", callTimeoutMs, () =>
+        if (hooks.onRepliedToNotice === undefined) return;
+        const noticeAt = this.snapshot(device, peer).context.lastNoticeReceivedAt;
+        return callHook(hooks, "onRepliedToNotice", callTimeoutMs, () =>
           hooks.onRepliedToNotice?.({
             device,
             newSession: command.newSession,
             noticeReceivedAt: noticeAt === null ? null : clock.toWall(noticeAt),
             at: clock.wall(),
           }),
-        );
-        return;
+        ).then(() => undefined);
       }
     }
   }
 
-  #queueNoOlm(device: PeerDevice, noticeId: number): void {
+  #queueNoOlm(device: PeerDevice, peer: PeerKey, noticeId: number): void {
     this.parts.outbox.enqueue({
       userId: device.userId,
       deviceId: device.deviceId,
       eventType: WITHHELD,
       content: this.parts.noOlmContent,
-      origin: { kind: "noOlm", peer: peerKeyOf(device), noticeId },
+      origin: { kind: "noOlm", peer, noticeId },
     });
   }
 
@@ -237,6 +280,7 @@ export class PeerDriver {
    */
   async #reply(
     device: PeerDevice,
+    peer: PeerKey,
     replyId: number,
     kind: "newSession" | "existingSession",
     work: () => Promise<ReplyWork> | ReplyWork,
@@ -248,29 +292,26 @@ export class PeerDriver {
       this.#reportError(thrown, "reply");
       done = { ok: false };
     }
-    if (done.ok) this.#queueDummyMessage(device, replyId, done.content);
+    if (done.ok) this.#queueDummyMessage(device, peer, replyId, done.content);
     const at = this.now();
     // Delivery (REPLY_SUCCEEDED) comes with the homeserver's ack of the request carrying it.
     await this.drive(
       device,
       done.ok ? { type: "DUMMY_QUEUED", at, replyId } : { type: "REPLY_FAILED", at, replyId },
+      peer,
     );
     return done.ok ? kind : "failed";
   }
 
   /** After a restart: the stored m.dummy is still pending, or a new one goes under the same id. */
-  async #ensureDummyQueued(device: PeerDevice, replyId: number): Promise<void> {
-    const peer = peerKeyOf(device);
-    const held = this.parts.outbox.holds(
-      (o) => o.kind === "dummy" && o.peer === peer && o.replyId === replyId,
-    );
-    if (held) return;
+  async #ensureDummyQueued(device: PeerDevice, peer: PeerKey, replyId: number): Promise<void> {
+    if (this.parts.outbox.holds({ kind: "dummy", peer, replyId })) return;
     const encrypted = this.#encryptDummy(device);
     if (encrypted.ok) {
-      this.#queueDummyMessage(device, replyId, encrypted.content);
+      this.#queueDummyMessage(device, peer, replyId, encrypted.content);
       return;
     }
-    await this.drive(device, { type: "REPLY_FAILED", at: this.now(), replyId });
+    await this.drive(device, { type: "REPLY_FAILED", at: this.now(), replyId }, peer);
   }
 
   /**
@@ -280,34 +321,39 @@ export class PeerDriver {
    */
   stillWanted(origin: OutboxOrigin): boolean {
     if (origin.kind === "sessionWithheld") return true;
-    const device = this.#devices.get(origin.peer);
-    if (device === undefined) return false;
-    const { value, context } = this.snapshot(device);
-    const { olm, reply } = peerLeaves(value);
+    const state = this.#states.read(origin.peer);
+    if (state === undefined) return false;
+    const olm = olmLeafOf(state.leaves);
+    const reply = replyLeafOf(state.leaves);
     if (origin.kind === "noOlm") {
-      return olm === "noticePending" && context.noticeId === origin.noticeId;
+      return olm === "noticePending" && state.context.noticeId === origin.noticeId;
     }
     return (
       (reply === "newSessionDummyQueued" || reply === "existingSessionDummyQueued") &&
-      context.replyId === origin.replyId
+      state.context.replyId === origin.replyId
     );
   }
 
   /** Tells the machine how the request carrying this message went. */
-  async settle(origin: OutboxOrigin, sent: boolean): Promise<void> {
+  settle(origin: OutboxOrigin, sent: boolean): Drive | undefined {
     if (origin.kind === "sessionWithheld") return;
-    const device = this.#devices.get(origin.peer);
+    const { peer } = origin;
+    // Only a device with work in flight can take an outcome (a notice pending, a reply's m.dummy
+    // queued); for any other the event would be ignored.
+    const device = this.#inFlight.get(peer);
     if (device === undefined) return;
     const at = this.now();
     if (origin.kind === "noOlm") {
       const { noticeId } = origin;
-      await this.drive(
+      return this.drive(
         device,
         sent ? { type: "NOTICE_SENT", at, noticeId } : { type: "NOTICE_SEND_FAILED", at, noticeId },
+        peer,
       );
-    } else if (sent) {
-      await this.drive(device, { type: "REPLY_SUCCEEDED", at, replyId: origin.replyId });
     }
+    if (sent)
+      return this.drive(device, { type: "REPLY_SUCCEEDED", at, replyId: origin.replyId }, peer);
+    return undefined;
   }
 
   /** R1 without a session: claim one key, verify and use it, then encrypt m.dummy over it. */
@@ -338,23 +384,39 @@ export class PeerDriver {
     return encrypted.ok ? { ok: true, content: encrypted.value } : { ok: false };
   }
 
-  #queueDummyMessage(device: PeerDevice, replyId: number, content: JsonObject): void {
+  #queueDummyMessage(device: PeerDevice, peer: PeerKey, replyId: number, content: JsonObject) {
     this.parts.outbox.enqueue({
       userId: device.userId,
       deviceId: device.deviceId,
       eventType: ENCRYPTED,
       content,
-      origin: { kind: "dummy", peer: peerKeyOf(device), replyId },
+      origin: { kind: "dummy", peer, replyId },
     });
   }
 }
 
-function hasWorkInFlight(snapshot: PeerSnapshot): boolean {
-  const { olm, reply } = peerLeaves(snapshot.value);
-  return olm === "noticePending" || (reply !== "idle" && reply !== "backingOff");
+const INITIAL_LEAVES = codeOfLeaves("noSession", "idle");
+const INITIAL_STATE: PeerState = { leaves: INITIAL_LEAVES, context: initialPeerContext };
+
+/** Per leaf pair: a notice not yet acknowledged, or a reply under way. */
+const WORK_IN_FLIGHT: readonly boolean[] = Array.from({ length: 24 }, (_, code) => {
+  const reply = replyLeafOf(code);
+  return olmLeafOf(code) === "noticePending" || (reply !== "idle" && reply !== "backingOff");
+});
+
+const snapshotOf = (state: PeerState): PeerSnapshot => ({
+  value: stateValueOf(state.leaves),
+  context: state.context,
+});
+
+function sameState(a: PeerState, b: PeerState): boolean {
+  return a.leaves === b.leaves && samePeerContext(a.context, b.context);
 }
 
 type ReplyWork = { readonly ok: true; readonly content: JsonObject } | { readonly ok: false };
+
+/** A step and its commands: done, or a promise when a command had to wait. */
+export type Drive = Driven | Promise<Driven>;
 
 export interface Driven {
   readonly step: StepResult;

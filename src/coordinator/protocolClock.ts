@@ -5,10 +5,20 @@
  * on it, so a wall clock set wrong, or corrected, can neither shorten nor stretch a wait.
  */
 export interface Clock {
+  /**
+   * Calendar time now, in ms since the Unix epoch (like `Date.now()`). May jump either way when
+   * the system clock is set; the library copes. Hook times and `until`s are on this clock.
+   */
   readonly wall: () => number;
+  /**
+   * Elapsed time in ms from any fixed origin (like `performance.now()`); must never go back.
+   * Only differences between its readings are used. A reading that throws or is not a finite
+   * number is ignored: time stands still until a good one comes.
+   */
   readonly monotonic: () => number;
 }
 
+/** The default {@link Clock}: `Date.now()` for `wall`, `performance.now()` for `monotonic`. */
 export const systemClock: Clock = {
   wall: () => Date.now(),
   monotonic: () => performance.now(),

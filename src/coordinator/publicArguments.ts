@@ -28,6 +28,8 @@ import type {
  * exactly the documented shape or names what is wrong and where.
  */
 
+const NO_PATH: DecodePath = Object.freeze([]);
+
 /** Entries accepted in one call: a few times the largest rooms' device counts. */
 export const MAX_ENTRIES_PER_CALL = 1_000_000;
 
@@ -45,8 +47,11 @@ export function readEntries<T>(
   if (!list.ok) return list;
   return ok(
     list.value.map((entry, index): Entry<T> => {
-      const read = readOne(entry, [name, index]);
-      return read.ok ? { ok: true, index, value: read.value } : { ...read, index };
+      // Read relative to the entry; the full path is only built for a refusal.
+      const read = readOne(entry, NO_PATH);
+      return read.ok
+        ? { ok: true, index, value: read.value }
+        : { ...read, path: [name, index, ...read.path], index };
     }),
   );
 }
@@ -61,8 +66,8 @@ export function readShareOutcome(
   return guarded(path, () => {
     if (typeof entry !== "object" || entry === null)
       return invalidArgument(path, "expected { device, outcome }");
-    const device = readPeerDevice(Reflect.get(entry, "device"), [...path, "device"]);
-    if (!device.ok) return device;
+    const device = readPeerDevice(Reflect.get(entry, "device"), NO_PATH);
+    if (!device.ok) return invalidArgument([...path, "device", ...device.path], device.detail);
     const outcome: unknown = Reflect.get(entry, "outcome");
     if (outcome !== "established" && outcome !== "failed") {
       return invalidArgument([...path, "outcome"], 'outcome must be "established" or "failed"');

@@ -12,10 +12,15 @@ export class DeviceList implements DeviceDirectory {
   readonly #deviceCounts = new Map<UserId, number>();
   readonly #tracked = new Set<UserId>();
 
+  /** Starts with `devices` (each as by `set`). */
   constructor(devices: Iterable<PeerDevice> = []) {
     for (const device of devices) this.set(device);
   }
 
+  /**
+   * Adds a device, or replaces the one with the same user and device id (its old keys stop owning
+   * anything).
+   */
   set(device: PeerDevice): void {
     this.remove(device.userId, device.deviceId);
     this.#byId.set(idKey(device.userId, device.deviceId), device);
@@ -39,6 +44,7 @@ export class DeviceList implements DeviceDirectory {
     return this.#tracked.has(userId) || (this.#deviceCounts.get(userId) ?? 0) > 0;
   }
 
+  /** Removes one device; the user stays known (an emptied list is still a loaded one). */
   remove(userId: UserId, deviceId: DeviceId): void {
     const old = this.#byId.get(idKey(userId, deviceId));
     if (old === undefined) return;
@@ -51,6 +57,7 @@ export class DeviceList implements DeviceDirectory {
     this.#tracked.add(userId);
   }
 
+  /** The device with this user and device id, if listed. */
   findDevice(userId: UserId, deviceId: DeviceId): PeerDevice | undefined {
     return this.#byId.get(idKey(userId, deviceId));
   }
@@ -59,10 +66,12 @@ export class DeviceList implements DeviceDirectory {
     return this.#byCurve.get(curveKey(userId, curve25519));
   }
 
+  /** Every listed device of `userId`. */
   devicesOf(userId: UserId): PeerDevice[] {
     return [...this.#byId.values()].filter((device) => device.userId === userId);
   }
 
+  /** How many devices are listed, all users together. */
   get size(): number {
     return this.#byId.size;
   }

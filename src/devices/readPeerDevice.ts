@@ -9,6 +9,8 @@ import {
 import { ok, type Result } from "../result.js";
 import type { PeerDevice } from "./peerDevice.js";
 
+const NO_PATH: DecodePath = Object.freeze([]);
+
 /** Why a value given as a device (by the client, or by its device list) was refused. */
 export interface InvalidArgument {
   readonly reason: "invalidArgument";
@@ -40,17 +42,16 @@ export function readPeerDevice(
     if (typeof input !== "object" || input === null) {
       return invalidArgument(path, "a device must be an object");
     }
-    const userId = parseUserId(Reflect.get(input, "userId"), [...path, "userId"]);
-    if (!userId.ok) return invalidArgument(userId.path, userId.detail);
-    const deviceId = parseDeviceId(Reflect.get(input, "deviceId"), [...path, "deviceId"]);
-    if (!deviceId.ok) return invalidArgument(deviceId.path, deviceId.detail);
-    const curve25519 = parseCurve25519PublicKey(Reflect.get(input, "curve25519"), [
-      ...path,
-      "curve25519",
-    ]);
-    if (!curve25519.ok) return invalidArgument(curve25519.path, curve25519.detail);
-    const ed25519 = parseEd25519PublicKey(Reflect.get(input, "ed25519"), [...path, "ed25519"]);
-    if (!ed25519.ok) return invalidArgument(ed25519.path, ed25519.detail);
+    // Parsed without a path, which is only built for a refusal: a share of 100,000 devices
+    // allocates none.
+    const userId = parseUserId(Reflect.get(input, "userId"), NO_PATH);
+    if (!userId.ok) return invalidArgument([...path, "userId"], userId.detail);
+    const deviceId = parseDeviceId(Reflect.get(input, "deviceId"), NO_PATH);
+    if (!deviceId.ok) return invalidArgument([...path, "deviceId"], deviceId.detail);
+    const curve25519 = parseCurve25519PublicKey(Reflect.get(input, "curve25519"), NO_PATH);
+    if (!curve25519.ok) return invalidArgument([...path, "curve25519"], curve25519.detail);
+    const ed25519 = parseEd25519PublicKey(Reflect.get(input, "ed25519"), NO_PATH);
+    if (!ed25519.ok) return invalidArgument([...path, "ed25519"], ed25519.detail);
     return ok(
       Object.freeze({
         userId: userId.value,

@@ -7,12 +7,14 @@ import {
   type SessionWithheldWireContent,
 } from "./withheldContent.js";
 
+/** What `buildNoOlmNotice` needs: our identity key, and optionally our device id and a reason. */
 export interface NoOlmNoticeInput {
   readonly senderKey: Curve25519PublicKey;
   readonly fromDevice: DeviceId;
   readonly reason?: string;
 }
 
+/** What `buildSessionWithheldNotice` needs: the code, the room and session, our identity key. */
 export interface SessionWithheldNoticeInput {
   readonly code: SendableSessionCode;
   readonly roomId: RoomId;

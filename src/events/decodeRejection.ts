@@ -1,3 +1,4 @@
+/** Why the codec refused an input, one reason per kind of defect. */
 export type DecodeRejectionReason =
   | "notAnObject"
   | "wrongEventType"
@@ -19,6 +20,10 @@ export type DecodeRejectionReason =
 /** Where in the input a rejection points: object keys and array indexes from the root. */
 export type DecodePath = readonly (string | number)[];
 
+/**
+ * A refusal as data: the reason, where in the input (`path`), and a sentence with the offending
+ * value.
+ */
 export interface DecodeRejection {
   readonly reason: DecodeRejectionReason;
   readonly path: DecodePath;

@@ -1,9 +1,13 @@
 import { ok, type Result } from "../result.js";
 import { type DecodePath, type DecodeRejection, describeValue, reject } from "./decodeRejection.js";
 
+/** A JSON leaf value. */
 export type JsonPrimitive = null | boolean | number | string;
+/** A JSON array, read-only: decoded values are never mutated in place. */
 export type JsonArray = readonly JsonValue[];
+/** A JSON object, read-only. */
 export type JsonObject = { readonly [key: string]: JsonValue };
+/** Any JSON value, the shape every event and stored record is read as. */
 export type JsonValue = JsonPrimitive | JsonArray | JsonObject;
 
 /**
@@ -17,7 +21,9 @@ export const JSON_LIMITS = { maxDepth: 32, maxNodes: 10_000, maxTextLength: 1_04
 export const isJsonObject = (value: JsonValue): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** Reads an own property only, so inherited names like "constructor" are never mistaken for data. */
+/**
+ * Reads an own property only, so inherited names like "constructor" are never mistaken for data.
+ */
 export const ownJsonField = (object: JsonObject, key: string): JsonValue | undefined =>
   Object.hasOwn(object, key) ? object[key] : undefined;
 

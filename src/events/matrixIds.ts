@@ -11,11 +11,19 @@ declare const brand: unique symbol;
 /** A string that has passed the named rule; only the parsers below create one. */
 type Branded<Name extends string> = string & { readonly [brand]: Name };
 
+/** `@localpart:server`, checked to the spec's grammar by `parseUserId`. */
 export type UserId = Branded<"UserId">;
+/** `!opaque:server` (or a room version 12 hash id), checked by `parseRoomId`. */
 export type RoomId = Branded<"RoomId">;
+/** A device id: non-empty, bounded, no control characters (`parseDeviceId`). */
 export type DeviceId = Branded<"DeviceId">;
+/** A Megolm session id as it appears in events (`parseSessionId`). */
 export type SessionId = Branded<"SessionId">;
+/**
+ * An unpadded-base64 Curve25519 key, a device's identity key in Olm (`parseCurve25519PublicKey`).
+ */
 export type Curve25519PublicKey = Branded<"Curve25519PublicKey">;
+/** An unpadded-base64 Ed25519 key, a device's signing key (`parseEd25519PublicKey`). */
 export type Ed25519PublicKey = Branded<"Ed25519PublicKey">;
 
 /** Matrix caps user and room IDs at 255; the same cap bounds every identifier we read. */
@@ -100,38 +108,56 @@ function parseWith<Id extends string>(
   return ok(value as Id);
 }
 
+/** Reads a user id from anything; a typed rejection (with `path`) instead of a throw. */
 export const parseUserId = (
   value: unknown,
   path: DecodePath = [],
 ): Result<UserId, DecodeRejection> => parseWith(rules.userId, value, path);
+/** Reads a room id from anything; a typed rejection instead of a throw. */
 export const parseRoomId = (
   value: unknown,
   path: DecodePath = [],
 ): Result<RoomId, DecodeRejection> => parseWith(rules.roomId, value, path);
+/** Reads a device id from anything; a typed rejection instead of a throw. */
 export const parseDeviceId = (
   value: unknown,
   path: DecodePath = [],
 ): Result<DeviceId, DecodeRejection> => parseWith(rules.deviceId, value, path);
+/** Reads a Megolm session id from anything; a typed rejection instead of a throw. */
 export const parseSessionId = (
   value: unknown,
   path: DecodePath = [],
 ): Result<SessionId, DecodeRejection> => parseWith(rules.sessionId, value, path);
+/**
+ * Reads a Curve25519 public key (43 characters of unpadded base64); a typed rejection instead of a
+ * throw.
+ */
 export const parseCurve25519PublicKey = (
   value: unknown,
   path: DecodePath = [],
 ): Result<Curve25519PublicKey, DecodeRejection> =>
   parseWith(rules.curve25519PublicKey, value, path);
 
+/**
+ * Reads an Ed25519 public key (43 characters of unpadded base64); a typed rejection instead of a
+ * throw.
+ */
 export const parseEd25519PublicKey = (
   value: unknown,
   path: DecodePath = [],
 ): Result<Ed25519PublicKey, DecodeRejection> => parseWith(rules.ed25519PublicKey, value, path);
 
+/** Whether `parseUserId` accepts `value`: a type guard for code that only needs yes or no. */
 export const isUserId = (value: unknown): value is UserId => parseUserId(value).ok;
+/** Whether `parseRoomId` accepts `value`. */
 export const isRoomId = (value: unknown): value is RoomId => parseRoomId(value).ok;
+/** Whether `parseDeviceId` accepts `value`. */
 export const isDeviceId = (value: unknown): value is DeviceId => parseDeviceId(value).ok;
+/** Whether `parseSessionId` accepts `value`. */
 export const isSessionId = (value: unknown): value is SessionId => parseSessionId(value).ok;
+/** Whether `parseCurve25519PublicKey` accepts `value`. */
 export const isCurve25519PublicKey = (value: unknown): value is Curve25519PublicKey =>
   parseCurve25519PublicKey(value).ok;
+/** Whether `parseEd25519PublicKey` accepts `value`. */
 export const isEd25519PublicKey = (value: unknown): value is Ed25519PublicKey =>
   parseEd25519PublicKey(value).ok;

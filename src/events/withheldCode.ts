@@ -39,15 +39,23 @@ export const SPEC_WITHHELD_CODES = freezeTable({
 
 type CodeTable = typeof SPEC_WITHHELD_CODES;
 
+/** Every code the spec's `m.room_key.withheld` schema lists. */
 export type SpecWithheldCode = keyof CodeTable;
+/** The one code about a device rather than a room key: `m.no_olm`. */
 export type NoOlmCode = {
   [C in SpecWithheldCode]: CodeTable[C]["scope"] extends "device" ? C : never;
 }[SpecWithheldCode];
+/** The codes about one room key (every spec code but `m.no_olm`). */
 export type SessionWithheldCode = Exclude<SpecWithheldCode, NoOlmCode>;
+/**
+ * The per-session codes the library sends (not `m.history_not_shared`, which clients should not
+ * send).
+ */
 export type SendableSessionCode = {
   [C in SessionWithheldCode]: CodeTable[C]["sendable"] extends true ? C : never;
 }[SessionWithheldCode];
 
+/** `m.no_olm`, typed, so comparisons cannot be misspelt. */
 export const NO_OLM_CODE: NoOlmCode = "m.no_olm";
 
 const SPEC_CODES = Object.keys(SPEC_WITHHELD_CODES) as readonly SpecWithheldCode[];
@@ -56,13 +64,16 @@ const namesRoomKey = (code: SpecWithheldCode): code is SessionWithheldCode =>
 const isSendable = (code: SessionWithheldCode): code is SendableSessionCode =>
   SPEC_WITHHELD_CODES[code].sendable;
 
+/** Every per-session code, in the spec's order. */
 export const SESSION_WITHHELD_CODES: readonly SessionWithheldCode[] = Object.freeze(
   SPEC_CODES.filter(namesRoomKey),
 );
+/** The per-session codes `withholdSessions` accepts. */
 export const SENDABLE_SESSION_CODES: readonly SendableSessionCode[] = Object.freeze(
   SESSION_WITHHELD_CODES.filter(isSendable),
 );
 
+/** The spec's human-readable reason for `code`, used when a notice carries none of its own. */
 export const defaultWithheldReason = (code: SpecWithheldCode): string =>
   SPEC_WITHHELD_CODES[code].defaultReason;
 
@@ -78,6 +89,10 @@ export type CodeClassification =
   | { readonly kind: "invalidCode" }
   | { readonly kind: "tooLong" };
 
+/**
+ * Sorts a received code: a spec code, a syntactically valid unknown one (kept), invalid, or too
+ * long.
+ */
 export function classifyWithheldCode(code: string): CodeClassification {
   if (code.length > MAX_CODE_LENGTH) return { kind: "tooLong" };
   if (isSpecWithheldCode(code)) {
@@ -86,9 +101,11 @@ export function classifyWithheldCode(code: string): CodeClassification {
   return CODE_SYNTAX.test(code) ? { kind: "unknownCode", code } : { kind: "invalidCode" };
 }
 
+/** Whether `code` is one of the spec's codes (`SPEC_WITHHELD_CODES`). */
 export const isSpecWithheldCode = (code: string): code is SpecWithheldCode =>
   Object.hasOwn(SPEC_WITHHELD_CODES, code);
 
+/** Whether `withholdSessions` may send `code`. */
 export const isSendableSessionCode = (code: string): code is SendableSessionCode =>
   SENDABLE_SESSION_CODES.some((sendable) => sendable === code);
 

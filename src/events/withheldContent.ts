@@ -2,7 +2,9 @@ import type { JsonObject } from "./json.js";
 import type { Curve25519PublicKey, DeviceId, RoomId, SessionId, UserId } from "./matrixIds.js";
 import type { NoOlmCode, SendableSessionCode, SessionWithheldCode } from "./withheldCode.js";
 
+/** The event type of every notice this library reads and sends. */
 export const WITHHELD_EVENT_TYPE = "m.room_key.withheld" as const;
+/** The only `algorithm` a withheld notice may name (room keys are Megolm). */
 export const MEGOLM_ALGORITHM = "m.megolm.v1.aes-sha2" as const;
 /**
  * Longest `reason` kept or produced, in UTF-16 code units. The reason is display text, not
@@ -35,12 +37,17 @@ interface WithheldCommon {
   readonly extra: JsonObject;
 }
 
-/** No Olm channel could be set up; about the device, so there is no room or session by construction. */
+/**
+ * No Olm channel could be set up; about the device, so there is no room or session by construction.
+ */
 export interface NoOlmContent extends WithheldCommon {
   readonly kind: "noOlm";
   readonly code: NoOlmCode;
 }
 
+/**
+ * A notice about one room key (`m.unverified`, `m.blacklisted`, …): it names the room and session.
+ */
 export interface SessionWithheldContent extends WithheldCommon {
   readonly kind: "session";
   readonly code: SessionWithheldCode;
@@ -56,6 +63,7 @@ export interface UnknownCodeContent extends WithheldCommon {
   readonly sessionId: SessionId;
 }
 
+/** A decoded notice: `noOlm`, `session` or `unknownCode` (`kind` tells which). */
 export type WithheldContent = NoOlmContent | SessionWithheldContent | UnknownCodeContent;
 
 /** The event as a client receives it in cleartext from /sync's to-device list. */

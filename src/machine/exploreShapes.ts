@@ -1,10 +1,18 @@
-import { type AnyActorScope, createActor, initialTransition } from "xstate";
+import {
+  type AnyActorScope,
+  type AnyMachineSnapshot,
+  createActor,
+  initialTransition,
+} from "xstate";
+import { codeOfLeaves, olmLeafOf, replyLeafOf } from "./leafPairs.js";
 import type { PeerContext } from "./peerContext.js";
 import type { PeerEvent } from "./peerEvents.js";
 import { peerMachine } from "./peerMachine.js";
+import { PEER_MACHINE_TABLE } from "./peerMachineTable.js";
 import {
   OLM_LEAVES,
   type OlmLeaf,
+  peerShapeCode,
   peerShapeKey,
   peerStateValue,
   REPLY_LEAVES,
@@ -14,8 +22,9 @@ import {
 
 /*
  * Computes the shapes (peerShape.ts) of the snapshots the peer machine can reach, from the
- * machine itself: a breadth-first search over shapes that steps the real machine (its xstate
- * `transition`) from one concrete representative of each shape found, with every kind of event.
+ * machine itself: a breadth-first search over shapes that steps the machine (its compiled table,
+ * checked against xstate's transition on every step of the same search) from one concrete
+ * representative of each shape found, with every kind of event.
  *
  * A shape's representative has ids 0 or 1 and its k-th smallest time at k × GAP (the largest at
  * Number.MAX_VALUE if the shape says so). The events tried from it:
@@ -37,7 +46,7 @@ import {
  * Every shape found is reachable: the search steps the machine from its initial state, and a
  * representative stands for every snapshot of its shape (test/machine/witness.ts builds a run
  * to each; reachableShapes.test.ts and restoreReachable.test.ts replay them). Too costly for
- * module load (some 430 000 steps, a few seconds): scripts/generate-reachable-shapes.ts writes
+ * module load (some 2.7 million steps: seconds with the table, most of a minute with xstate): scripts/generate-reachable-shapes.ts writes
  * the result to reachableShapes.generated.ts, and a test checks that file is what the machine
  * gives.
  */
@@ -106,7 +115,7 @@ function readingsFor(context: PeerContext): number[] {
 
 const ORIGINS = ["outbound", "inbound", "existing"] as const;
 
-function eventsFor(context: PeerContext): PeerEvent[] {
+export function eventsFor(context: PeerContext): PeerEvent[] {
   const events: PeerEvent[] = [];
   const noticeIds = [context.noticeId, context.noticeId + 1];
   const replyIds = [context.replyId, context.replyId + 1];
@@ -148,15 +157,26 @@ export interface Exploration {
   readonly transitions: number;
 }
 
-/** Breadth-first search of the shapes reachable from the machine's initial state. */
-export function exploreReachableShapes(): Exploration {
-  const [initial] = initialTransition(peerMachine);
-  const first = shapeOf(initial);
-  const seen = new Set<string>([first]);
-  const queue = [first];
-  // xstate's transition() builds a fresh actor scope for every call, most of its cost. The
-  // machine has no actors, delays or I/O and only its next snapshot is read here, so one inert
-  // scope (the public ActorScope interface, as transition() builds it) serves every step.
+/** One step from a shape's representative: the next leaves and context. */
+export type ShapeStepper = (from: ShapeRepresentative, event: PeerEvent) => ShapeRepresentative;
+
+/** The compiled machine (what the library executes): a table lookup per step. */
+export const tableStepper: ShapeStepper = (from, event) => {
+  const code = codeOfLeaves(from.olm, from.reply);
+  const next = PEER_MACHINE_TABLE.step(code, from.context, event, []);
+  if (next === undefined) return from;
+  return { olm: olmLeafOf(next.leaves), reply: replyLeafOf(next.leaves), context: next.context };
+};
+
+/**
+ * xstate's own execution of the definition (its machine.transition). transition() builds a fresh
+ * actor scope for every call, most of its cost; the machine has no actors, delays or I/O and
+ * only the next snapshot is read, so one inert scope serves every step. `onAction` sees every
+ * action xstate executes.
+ */
+export function xstateStepper(
+  onAction: (action: { type: string; params: unknown }) => void = () => {},
+): ShapeStepper {
   const self = createActor(peerMachine);
   const scope: AnyActorScope = {
     self,
@@ -167,17 +187,42 @@ export function exploreReachableShapes(): Exploration {
     emit: () => {},
     system: self.system,
     stopChild: () => {},
-    actionExecutor: () => {},
+    actionExecutor: (action) => onAction({ type: action.type, params: action.params }),
   };
+  // The search steps each representative with many events in a row: resolve it once.
+  let last: { from: ShapeRepresentative; state: AnyMachineSnapshot } | undefined;
+  return (from, event) => {
+    if (last?.from !== from) {
+      const value = peerStateValue(from.olm, from.reply);
+      last = { from, state: peerMachine.resolveState({ value, context: from.context }) };
+    }
+    const { state } = last;
+    const next = peerMachine.transition(state, event, scope);
+    const { olm, reply } = next.value as { olm: unknown; reply: unknown };
+    return {
+      olm: leafOf(olm) as OlmLeaf,
+      reply: leafOf(reply) as ReplyLeaf,
+      context: next.context,
+    };
+  };
+}
+
+/**
+ * Breadth-first search of the shapes reachable from the machine's initial state, stepping with
+ * `step` (the compiled table by default; test/machine/compiledMachine.test.ts runs the same
+ * search with xstate and checks both agree on every step).
+ */
+export function exploreReachableShapes(step: ShapeStepper = tableStepper): Exploration {
+  const [initial] = initialTransition(peerMachine);
+  const first = shapeOf(initial);
+  const seen = new Set<string>([first]);
+  const queue = [first];
   let transitions = 0;
   for (let i = 0; i < queue.length; i += 1) {
     const rep = shapeRepresentative(queue[i] as string);
-    const state = peerMachine.resolveState({
-      value: peerStateValue(rep.olm, rep.reply),
-      context: rep.context,
-    });
     for (const event of eventsFor(rep.context)) {
-      const key = shapeOf(peerMachine.transition(state, event, scope));
+      const next = step(rep, event);
+      const key = peerShapeKey(next.olm, next.reply, next.context);
       transitions += 1;
       if (!seen.has(key)) {
         seen.add(key);
@@ -187,9 +232,35 @@ export function exploreReachableShapes(): Exploration {
   }
   return { shapes: [...seen].sort(), transitions };
 }
+/** The shape code (peerShape.ts) of a shape key, through its representative. */
+export function codeOfShapeKey(key: string): number {
+  const rep = shapeRepresentative(key);
+  const code = codeOfLeaves(rep.olm, rep.reply);
+  return peerShapeCode(
+    Math.floor(code / REPLY_LEAVES.length),
+    code % REPLY_LEAVES.length,
+    rep.context,
+  );
+}
 
-/** The text of reachableShapes.generated.ts for these shapes. */
+/**
+ * The text of reachableShapes.generated.ts for these shapes: their codes, sorted, as varint
+ * deltas in base64 (some 25 KB, where the keys as strings were 720 KB of every bundle).
+ */
 export function renderReachableShapesModule(shapes: readonly string[]): string {
+  const codes = shapes.map(codeOfShapeKey).sort((a, b) => a - b);
+  const bytes: number[] = [];
+  let previous = 0;
+  for (const code of codes) {
+    let delta = code - previous;
+    previous = code;
+    while (delta >= 0x80) {
+      bytes.push((delta & 0x7f) | 0x80);
+      delta = Math.floor(delta / 0x80);
+    }
+    bytes.push(delta);
+  }
+  const base64 = btoa(String.fromCharCode(...bytes));
   const lines = [
     "// Generated from the peer machine by src/machine/exploreShapes.ts; do not edit. After changing",
     "// the machine, regenerate with (from the repository root):",
@@ -197,12 +268,22 @@ export function renderReachableShapesModule(shapes: readonly string[]): string {
     "//   npx tsx scripts/generate-reachable-shapes.ts",
     "//",
     "// test/machine/reachableShapes.test.ts recomputes the shapes and fails if this file differs.",
+    "// The codes (peerShapeCode) of every reachable shape, sorted, as base64 of varint deltas;",
+    "// reachableShapeSet.ts decodes them.",
     "",
-    `/** The shape (peerShape.ts) of every snapshot the peer machine can reach: ${shapes.length} keys. */`,
-    "export const REACHABLE_SHAPES: readonly string[] = [",
-    ...shapes.map((key) => `  ${JSON.stringify(key)},`),
-    "];",
+    `/** How many shapes the peer machine reaches. */`,
+    `export const REACHABLE_SHAPE_COUNT = ${codes.length};`,
+    "",
+    `/** Their codes, encoded (see the top of this file). */`,
+    "export const REACHABLE_SHAPE_CODES =",
+    ...chunk(base64, 96).map((part, i, all) => `  "${part}"${i === all.length - 1 ? ";" : " +"}`),
     "",
   ];
   return lines.join("\n");
+}
+
+function chunk(text: string, size: number): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+  return parts;
 }

@@ -30,4 +30,19 @@ export type PeerCommand =
   /** An m.dummy reached the transport: the client may now request the missing room keys. */
   | { readonly type: "reportRepliedToNotice"; readonly newSession: boolean };
 
+/** The name of a {@link PeerCommand}, e.g. `"sendNoOlm"`: what a shell's `switch` must cover. */
 export type PeerCommandType = PeerCommand["type"];
+
+/** Every command type: the machine's actions that are commands (the rest update its context). */
+export const PEER_COMMAND_TYPES: readonly PeerCommandType[] = [
+  "sendNoOlm",
+  "retryNoOlm",
+  "withdrawNoOlm",
+  "reportPeerReachable",
+  "claimKeyAndSendDummy",
+  "sendDummy",
+  "ensureDummyQueued",
+  "claimForShare",
+  "skipClaim",
+  "reportRepliedToNotice",
+];

@@ -29,3 +29,17 @@ export const initialPeerContext: PeerContext = {
   claimFailures: 0,
   claimFailedAt: null,
 };
+
+/** Whether two contexts hold the same values (the machine's contexts are plain data). */
+export function samePeerContext(a: PeerContext, b: PeerContext): boolean {
+  return (
+    a === b ||
+    (a.noticeId === b.noticeId &&
+      a.unreachableSince === b.unreachableSince &&
+      a.lastNoticeReceivedAt === b.lastNoticeReceivedAt &&
+      a.replyId === b.replyId &&
+      a.lastReplyAt === b.lastReplyAt &&
+      a.claimFailures === b.claimFailures &&
+      a.claimFailedAt === b.claimFailedAt)
+  );
+}

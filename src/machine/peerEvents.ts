@@ -52,19 +52,31 @@ export type PeerEvent =
    */
   | { readonly type: "RESUMED"; readonly at: number };
 
+/** The name of a {@link PeerEvent}, e.g. `"NOTICE_RECEIVED"`: what a `switch` on `type` covers. */
 export type PeerEventType = PeerEvent["type"];
 
+/**
+ * Why `parsePeerEvent` (and so `stepPeer`) refused an event. Each means a bug in whoever built
+ * the event (the shell, a store, a fuzzer), never a protocol condition: fix the caller.
+ */
 export type PeerEventRejectionReason =
+  /** Not a plain object (`null`, an array, a primitive). */
   | "notAnObject"
   /** Reading the value threw (a throwing getter, a revoked Proxy). */
   | "unreadable"
+  /** `type` is not one of the {@link PeerEventType}s. */
   | "unknownType"
+  /** `at` is not a finite number of ms. */
   | "invalidTime"
+  /** `noticeId` or `replyId` is not an integer from 0 to 2³² − 1. */
   | "invalidId"
+  /** `SESSION_ESTABLISHED`'s `origin` is not a {@link SessionOrigin}. */
   | "invalidOrigin";
 
+/** A refused event: the machine never saw it, and no state changed. */
 export interface PeerEventRejection {
   readonly reason: PeerEventRejectionReason;
+  /** A sentence for a developer naming the offending field and value. */
   readonly detail: string;
 }
 
@@ -76,7 +88,8 @@ const reject = (reason: PeerEventRejectionReason, detail: string): Parsed => ({
   detail,
 });
 
-const EVENT_TYPES: readonly string[] = [
+/** Every event type, in the order the machine and its docs list them. */
+export const PEER_EVENT_TYPES: readonly PeerEventType[] = [
   "ESTABLISH_FAILED",
   "CLAIM_REQUESTED",
   "CLAIM_FAILED",
@@ -90,7 +103,8 @@ const EVENT_TYPES: readonly string[] = [
   "REPLY_SUCCEEDED",
   "REPLY_FAILED",
   "RESUMED",
-] satisfies PeerEventType[];
+];
+const EVENT_TYPES: readonly string[] = PEER_EVENT_TYPES;
 
 const ORIGINS: readonly string[] = ["outbound", "inbound", "existing"] satisfies SessionOrigin[];
 
@@ -99,9 +113,10 @@ const isId = (value: unknown): value is number =>
 
 /**
  * Checks an event from the shell (or from storage, or a fuzzer) and rebuilds it by shape, so
- * the machine only ever sees well-formed events and no stray fields.
+ * the machine only ever sees well-formed events and no stray fields. Gives the rebuilt event
+ * (never the input object itself) or a {@link PeerEventRejection}; never throws.
  */
-export function parsePeerEvent(input: unknown): Parsed {
+export function parsePeerEvent(input: unknown): Result<PeerEvent, PeerEventRejection> {
   try {
     return parseFields(input);
   } catch (thrown) {

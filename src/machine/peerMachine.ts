@@ -73,6 +73,13 @@ const replyWithNewSession = {
   actions: ["recordNotice", "startReply", { type: "claimKeyAndSendDummy", params: currentReply }],
 } as const;
 
+/**
+ * The per-peer state machine's definition (XState v5, made with `setup()`): the one source of
+ * truth for the protocol rules, read by `stepPeer` (which runs a table compiled from it at load
+ * time), by the generated state diagram and by the tests. Use it to inspect or render the
+ * machine; to run it, call `stepPeer`, which checks its inputs, rather than XState's own
+ * `transition`, which does not. Its inferred type is XState's and not part of this API.
+ */
 export const peerMachine = setup({
   types: {
     context: {} as PeerContext,
@@ -139,7 +146,16 @@ export const peerMachine = setup({
     // R5: a share wants to claim a key for this device: now, or not before its backoff ends.
     CLAIM_REQUESTED: [
       { guard: "claimBackoffOver", actions: { type: "claimForShare", params: {} } },
-      { actions: ["reanchorClaimBackoff", { type: "skipClaim", params: claimBackoffEnd }] },
+      {
+        actions: [
+          "reanchorClaimBackoff",
+          {
+            type: "skipClaim",
+            /** The `skipClaim` command: `until`, when the backoff ends (ms, the events' clock). */
+            params: claimBackoffEnd,
+          },
+        ],
+      },
     ],
   },
   states: {
@@ -328,4 +344,5 @@ export const peerMachine = setup({
   },
 });
 
+/** The type of {@link peerMachine}, for code that takes the machine as a parameter. */
 export type PeerMachine = typeof peerMachine;

@@ -84,3 +84,64 @@ function rank(x: number | null, a: number | null, b: number | null, c: number | 
   if (c !== null && c < x && c !== a && c !== b) below += 1;
   return String(below);
 }
+
+/*
+ * The same abstraction as one integer, for the check a restore makes on every snapshot: no
+ * string is built. Mixed radix, from the most significant: leaf pair (24), n (2), r (2),
+ * f (MAX_COUNTED_CLAIM_FAILURES + 1), the four ranks (5 each: null, 0..3), T (2).
+ */
+const FAILURE_VALUES = 9;
+const RANK_VALUES = 5;
+
+/** How many shape codes there are (most of them unreachable). */
+export const SHAPE_CODE_COUNT =
+  OLM_LEAVES.length * REPLY_LEAVES.length * 2 * 2 * FAILURE_VALUES * RANK_VALUES ** 4 * 2;
+
+/** The shape of a snapshot as one integer in [0, SHAPE_CODE_COUNT): see peerShapeKey. */
+export function peerShapeCode(olmIndex: number, replyIndex: number, context: PeerContext): number {
+  const u = context.unreachableSince;
+  const l = context.lastNoticeReceivedAt;
+  const p = context.lastReplyAt;
+  const c = context.claimFailedAt;
+  const top = isTop(u) || isTop(l) || isTop(p) || isTop(c);
+  let code = olmIndex * REPLY_LEAVES.length + replyIndex;
+  code = code * 2 + (context.noticeId === 0 ? 0 : 1);
+  code = code * 2 + (context.replyId === 0 ? 0 : 1);
+  code = code * FAILURE_VALUES + context.claimFailures;
+  code = code * RANK_VALUES + rankCode(u, l, p, c);
+  code = code * RANK_VALUES + rankCode(l, u, p, c);
+  code = code * RANK_VALUES + rankCode(p, u, l, c);
+  code = code * RANK_VALUES + rankCode(c, u, l, p);
+  return code * 2 + (top ? 1 : 0);
+}
+
+/** The shape key a code stands for (the inverse of peerShapeCode, as peerShapeKey writes it). */
+export function shapeKeyOfCode(code: number): string {
+  let rest = code;
+  const take = (radix: number): number => {
+    const digit = rest % radix;
+    rest = Math.floor(rest / radix);
+    return digit;
+  };
+  const top = take(2);
+  const ranks = [take(RANK_VALUES), take(RANK_VALUES), take(RANK_VALUES), take(RANK_VALUES)]
+    .reverse()
+    .map((digit) => (digit === 0 ? "-" : String(digit - 1)));
+  const f = take(FAILURE_VALUES);
+  const r = take(2);
+  const n = take(2);
+  const reply = REPLY_LEAVES[take(REPLY_LEAVES.length)];
+  const olm = OLM_LEAVES[rest];
+  const [u, l, p, c] = ranks;
+  return `${olm} ${reply} n${n} r${r} f${f} U${u} L${l} P${p} C${c} T${top}`;
+}
+
+/** A rank as a digit: 0 for null, else 1 + the number of distinct smaller times. */
+function rankCode(x: number | null, a: number | null, b: number | null, d: number | null): number {
+  if (x === null) return 0;
+  let below = 0;
+  if (a !== null && a < x) below += 1;
+  if (b !== null && b < x && b !== a) below += 1;
+  if (d !== null && d < x && d !== a && d !== b) below += 1;
+  return below + 1;
+}

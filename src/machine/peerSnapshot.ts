@@ -1,19 +1,45 @@
 import { initialTransition } from "xstate";
 import { describeThrown } from "../edges/describeThrown.js";
 import type { Result } from "../result.js";
-import type { PeerContext } from "./peerContext.js";
+import { type PeerContext, samePeerContext } from "./peerContext.js";
 import { peerMachine } from "./peerMachine.js";
-import { type OlmLeaf, peerShapeKey, type ReplyLeaf } from "./peerShape.js";
-import { REACHABLE_SHAPES } from "./reachableShapes.generated.js";
+import {
+  OLM_LEAVES,
+  type OlmLeaf,
+  peerShapeCode,
+  peerShapeKey,
+  REPLY_LEAVES,
+  type ReplyLeaf,
+} from "./peerShape.js";
+import { isReachableShapeCode } from "./reachableShapeSet.js";
 import { MAX_COUNTED_CLAIM_FAILURES, MAX_PEER_ID } from "./timing.js";
 
+/**
+ * The `olm` region: whether we can reach the peer over Olm, and within a failure episode where
+ * its single m.no_olm stands.
+ */
 export type OlmStatus =
+  /** No session known and no failure yet (the start, or after the backend lost the session). */
   | "noSession"
+  /** A session exists: room keys can be shared with the peer. */
   | "established"
+  /**
+   * A failure episode: establishing a session failed, so keys are withheld. `noticePending`: its
+   * m.no_olm is queued, in flight or kept for a retry: not yet acknowledged by the homeserver.
+   * `noticeDelivered`: acknowledged; no other notice is sent until a session ends the episode.
+   */
   | { readonly unreachable: "noticePending" | "noticeDelivered" };
 
+/** The `reply` region: our answer (an Olm-encrypted m.dummy) to the peer's m.no_olm notices. */
 export type ReplyStatus =
+  /** No answer under way. A notice now is answered, unless the last answer was within the hour. */
   | "idle"
+  /**
+   * An answer is under way; further notices are recorded and covered by it. `newSession`:
+   * claiming a key and creating a session. `existingSession`: encrypting over the one we have.
+   * `…DummyQueued`: the m.dummy is in the outbox, waiting for the homeserver's ack (the hour
+   * until the next answer starts then).
+   */
   | {
       readonly replying:
         | "newSession"
@@ -21,9 +47,17 @@ export type ReplyStatus =
         | "newSessionDummyQueued"
         | "existingSessionDummyQueued";
     }
+  /**
+   * A key claim for the peer failed: a notice is answered only once `claimBackoffMs` has passed
+   * since, or after a session or new keys for the device ended the backoff.
+   */
   | "backingOff";
 
 // A type alias (not an interface) so it fits XState's StateValue index signature.
+/**
+ * The state value of a peer machine: one status per parallel region, e.g.
+ * `{ olm: { unreachable: "noticePending" }, reply: "idle" }`. Plain JSON.
+ */
 export type PeerStateValue = {
   readonly olm: OlmStatus;
   readonly reply: ReplyStatus;
@@ -42,25 +76,43 @@ export interface PersistedPeerSnapshot extends PeerSnapshot {
 
 const [initial] = initialTransition(peerMachine);
 
+/**
+ * The state of a device the library has never dealt with: `{ olm: "noSession", reply: "idle" }`,
+ * ids 0, every time null. Start a `stepPeer` loop for a new device from it. Frozen; share it.
+ */
 export const initialPeerSnapshot: PeerSnapshot = Object.freeze({
   value: initial.value as PeerStateValue,
   context: initial.context,
 });
 
+/**
+ * The snapshot in its stored form (adds the format version `v: 1`), ready for `JSON.stringify`;
+ * read it back with {@link restorePeerSnapshot}. It does not check or copy the snapshot: the
+ * result shares `value` and `context` with it.
+ */
 export function persistPeerSnapshot(snapshot: PeerSnapshot): PersistedPeerSnapshot {
   return { v: 1, value: snapshot.value, context: snapshot.context };
 }
 
+/**
+ * Why `restorePeerSnapshot` refused a stored snapshot: it is corrupt, from another version, or
+ * forged. Never run the machine on it: report the record and start the device afresh from
+ * {@link initialPeerSnapshot}, as the coordinator does with a stored state it cannot read.
+ */
 export interface SnapshotRejection {
-  readonly reason:
+  readonly reason: /** Not a plain object. */
     | "notAnObject"
     /** Reading the value threw (a throwing getter, a revoked Proxy). */
     | "unreadable"
+    /** `v` is not 1, the only format this version knows. */
     | "unsupportedVersion"
+    /** `value` is not a state value of the peer machine. */
     | "invalidValue"
+    /** A context field is missing, mistyped or out of range. */
     | "invalidContext"
     /** Well-typed, but no run of the machine ends in this state value with this context. */
     | "unreachable";
+  /** A sentence for a developer saying what is wrong. */
   readonly detail: string;
 }
 
@@ -78,16 +130,8 @@ export function sameSnapshot(a: PeerSnapshot, b: PeerSnapshot): boolean {
   if (a === b) return true;
   const x = peerLeaves(a.value);
   const y = peerLeaves(b.value);
-  if (x.olm !== y.olm || x.reply !== y.reply) return false;
-  const keys = Object.keys(a.context) as (keyof PeerContext)[];
-  return keys.every((key) => a.context[key] === b.context[key]);
+  return x.olm === y.olm && x.reply === y.reply && samePeerContext(a.context, b.context);
 }
-
-/**
- * The shapes of the snapshots the machine can reach, computed from the machine (exploreShapes.ts,
- * committed as reachableShapes.generated.ts; a test keeps the two equal).
- */
-const REACHABLE: ReadonlySet<string> = new Set(REACHABLE_SHAPES);
 
 /**
  * Reads a persisted snapshot back (from a store, or anything else untrusted). It is accepted
@@ -97,7 +141,7 @@ const REACHABLE: ReadonlySet<string> = new Set(REACHABLE_SHAPES);
  * is itself reachable (test/machine/witness.ts builds a run to it), so this is the exact set.
  * Never throws: any JS value gives a snapshot or a typed rejection.
  */
-export function restorePeerSnapshot(input: unknown): Restored {
+export function restorePeerSnapshot(input: unknown): Result<PeerSnapshot, SnapshotRejection> {
   try {
     if (!isRecord(input)) return reject("notAnObject", "expected a persisted snapshot object");
     if (input.v !== 1) return reject("unsupportedVersion", "only version 1 is known");
@@ -138,8 +182,11 @@ function readParts(valueInput: unknown, contextInput: unknown): Restored {
   const context = readContext(contextInput);
   if (typeof context === "string") return reject("invalidContext", context);
   const { olm, reply } = peerLeaves(value);
-  const shape = peerShapeKey(olm, reply, context);
-  if (!REACHABLE.has(shape)) {
+  // The shapes the machine reaches are computed from it (exploreShapes.ts, committed as
+  // reachableShapes.generated.ts; a test keeps the two equal).
+  const code = peerShapeCode(OLM_LEAVES.indexOf(olm), REPLY_LEAVES.indexOf(reply), context);
+  if (!isReachableShapeCode(code)) {
+    const shape = peerShapeKey(olm, reply, context);
     return reject("unreachable", `the peer machine never reaches a snapshot of shape "${shape}"`);
   }
   return { ok: true, value: { value, context } };

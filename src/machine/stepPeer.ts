@@ -1,14 +1,9 @@
-import { transition } from "xstate";
-import type { PeerCommand, PeerCommandType } from "./peerCommands.js";
-import type { PeerContext } from "./peerContext.js";
+import { codeOfLeaves, stateValueOf } from "./leafPairs.js";
+import type { PeerCommand } from "./peerCommands.js";
+import { samePeerContext } from "./peerContext.js";
 import { type PeerEventRejection, parsePeerEvent } from "./peerEvents.js";
-import { peerMachine } from "./peerMachine.js";
-import {
-  type PeerSnapshot,
-  type PeerStateValue,
-  peerLeaves,
-  readPeerSnapshot,
-} from "./peerSnapshot.js";
+import { PEER_MACHINE_TABLE } from "./peerMachineTable.js";
+import { type PeerSnapshot, peerLeaves, readPeerSnapshot } from "./peerSnapshot.js";
 
 /** Why stepPeer refused: a malformed event, or a snapshot the machine could not have produced. */
 export type StepRejection =
@@ -19,6 +14,11 @@ export type StepRejection =
       readonly detail: string;
     };
 
+/**
+ * What `stepPeer` did with one event, discriminated by `kind`. `applied` carries the next
+ * snapshot, to keep in place of the old one; `rejected` and `ignored` return the very object
+ * passed in, so an identity check tells that nothing changed.
+ */
 export type StepResult =
   /** The event changed the state or asked for commands; carry out `commands` in order. */
   | {
@@ -34,19 +34,6 @@ export type StepResult =
     }
   /** Well-formed but meaningless here (a stale ack, a repeated failure): nothing changed. */
   | { readonly kind: "ignored"; readonly snapshot: PeerSnapshot };
-
-const COMMAND_TYPES: ReadonlySet<string> = new Set<PeerCommandType>([
-  "sendNoOlm",
-  "retryNoOlm",
-  "withdrawNoOlm",
-  "reportPeerReachable",
-  "claimKeyAndSendDummy",
-  "sendDummy",
-  "ensureDummyQueued",
-  "claimForShare",
-  "skipClaim",
-  "reportRepliedToNotice",
-]);
 
 /**
  * Feeds one event to a peer's machine: the pure core of the library. Takes the current
@@ -68,28 +55,23 @@ export function stepPeer(snapshot: PeerSnapshot, input: unknown): StepResult {
     return { kind: "rejected", snapshot, rejection: { reason, detail } };
   }
   const before = read.value;
-  const current = peerMachine.resolveState({ value: before.value, context: before.context });
-  const [next, actions] = transition(peerMachine, current, parsed.value);
+  const { olm, reply } = peerLeaves(before.value);
+  const leaves = codeOfLeaves(olm, reply);
   const commands: PeerCommand[] = [];
-  for (const action of actions) {
-    if (COMMAND_TYPES.has(action.type)) {
-      // The machine's setup() types each command action's params, so this is the command.
-      commands.push({ type: action.type, ...(action.params as object) } as PeerCommand);
-    }
-  }
-  const value = next.value as PeerStateValue;
+  const next = PEER_MACHINE_TABLE.step(leaves, before.context, parsed.value, commands);
   // A transition may run and still change nothing (a notice that moves no time forward); only
   // a changed state or a command counts as applied. A retry changes nothing but asks for one.
-  if (commands.length === 0 && sameState(before, value, next.context)) {
+  if (
+    next === undefined ||
+    (commands.length === 0 &&
+      next.leaves === leaves &&
+      samePeerContext(before.context, next.context))
+  ) {
     return { kind: "ignored", snapshot };
   }
-  return { kind: "applied", snapshot: { value, context: next.context }, commands };
-}
-
-function sameState(snapshot: PeerSnapshot, value: PeerStateValue, context: PeerContext): boolean {
-  const before = peerLeaves(snapshot.value);
-  const after = peerLeaves(value);
-  if (before.olm !== after.olm || before.reply !== after.reply) return false;
-  const keys = Object.keys(context) as (keyof PeerContext)[];
-  return keys.every((key) => snapshot.context[key] === context[key]);
+  return {
+    kind: "applied",
+    snapshot: { value: stateValueOf(next.leaves), context: next.context },
+    commands,
+  };
 }

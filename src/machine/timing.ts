@@ -11,11 +11,17 @@ export const REPLY_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Key-claim backoff for replies: 15 s × 2ⁿ after the (n+1)-th consecutive failure, capped. */
 export const CLAIM_BACKOFF_BASE_MS = 15_000;
+/** The longest claim backoff, in ms (15 min): reached from the 7th consecutive failure on. */
 export const CLAIM_BACKOFF_CAP_MS = 15 * 60 * 1000;
 
 /** Failures beyond this no longer lengthen the wait (15 s × 2⁶ already exceeds the cap). */
 export const MAX_COUNTED_CLAIM_FAILURES = 8;
 
+/**
+ * How long, in ms, to wait before claiming a key for a device again after `consecutiveFailures`
+ * failed claims in a row: 0 for none (claim at once), then 15 s, 30 s, 60 s, … up to
+ * {@link CLAIM_BACKOFF_CAP_MS}. The wait runs from the `at` of the last failed claim.
+ */
 export function claimBackoffMs(consecutiveFailures: number): number {
   if (consecutiveFailures <= 0) return 0;
   const doublings = Math.min(consecutiveFailures, MAX_COUNTED_CLAIM_FAILURES) - 1;

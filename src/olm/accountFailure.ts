@@ -1,3 +1,4 @@
+/** Why an Olm account could not be created, opened or used. */
 export type AccountFailureReason =
   /** libolm's wasm module could not be loaded. */
   | "olmUnavailable"
@@ -18,6 +19,8 @@ export type AccountFailureReason =
 export interface AccountFailure {
   readonly reason: AccountFailureReason;
   readonly detail: string;
+  /** For `olmUnavailable`: a real `Error` to log or rethrow; its `cause` is what was thrown. */
+  readonly cause?: Error;
 }
 
 export const accountFailure = (

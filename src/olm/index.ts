@@ -32,5 +32,6 @@ export {
   MIN_PICKLE_KEY_BYTES,
 } from "./olmPickles.js";
 export { buildOlmPlaintext, type OlmPlaintextParts, readOlmPlaintext } from "./olmPlaintext.js";
-export { initOlm } from "./olmRuntime.js";
+export { loadLibolm } from "./olmRuntime.js";
 export { type Ed25519Signer, ed25519KeyName, signJson, verifyJsonSignature } from "./signedJson.js";
+export type { LibolmLoadOptions } from "./wasmSource.js";

@@ -1,4 +1,4 @@
-import Olm from "@matrix-org/olm";
+import type Olm from "@matrix-org/olm";
 import type { PeerDevice } from "../devices/peerDevice.js";
 import { copyJson, isJsonObject, type JsonObject } from "../events/json.js";
 import { ok, type Result } from "../result.js";
@@ -33,9 +33,10 @@ import {
   exceedsOlmLimit,
   MAX_OLM_PLAINTEXT_BYTES,
 } from "./olmInputLimits.js";
+import { olmModule } from "./olmModule.js";
 import type { PickleKey } from "./olmPickles.js";
 import { buildOlmPlaintext, readOlmPlaintext } from "./olmPlaintext.js";
-import { initOlm } from "./olmRuntime.js";
+import { loadLibolm } from "./olmRuntime.js";
 import type { SessionStore } from "./sessionStore.js";
 import { checkStoredOlmState } from "./storedOlmState.js";
 
@@ -91,7 +92,7 @@ export class LibolmBackend implements OlmBackend {
   ): Promise<Result<LibolmBackend, AccountFailure>> {
     const settings = checkOptions(options);
     if (!settings.ok) return settings;
-    const loaded = await initOlm();
+    const loaded = await loadLibolm(options);
     if (!loaded.ok) return loaded;
     const parts = freshParts(settings.value);
     return parts.ok ? ok(new LibolmBackend(parts.value)) : parts;
@@ -110,7 +111,7 @@ export class LibolmBackend implements OlmBackend {
     if (pickleKey === undefined) {
       return accountFailure("invalidArgument", "open needs a pickleKey.");
     }
-    const loaded = await initOlm();
+    const loaded = await loadLibolm(options);
     if (!loaded.ok) return loaded;
     const stored = await attemptStore(() => options.store.loadOlm());
     if (!stored.ok) return stored;
@@ -175,7 +176,10 @@ export class LibolmBackend implements OlmBackend {
     return this.deviceKeys;
   }
 
-  /** `count` new signed one-time keys for /keys/upload (`"signed_curve25519:<id>": {key, signatures}`). */
+  /**
+   * `count` new signed one-time keys for /keys/upload (`"signed_curve25519:<id>": {key,
+   * signatures}`).
+   */
   generateOneTimeKeys(count: number): Result<Record<string, JsonObject>, AccountFailure> {
     return this.guardedAccount(() => {
       if (
@@ -195,7 +199,10 @@ export class LibolmBackend implements OlmBackend {
     });
   }
 
-  /** A new signed fallback key for /keys/upload's `fallback_keys` (`{key, fallback: true, signatures}`). */
+  /**
+   * A new signed fallback key for /keys/upload's `fallback_keys` (`{key, fallback: true,
+   * signatures}`).
+   */
   generateFallbackKey(): Result<Record<string, JsonObject>, AccountFailure> {
     return this.guardedAccount(() => {
       const published = publishFallbackKey(this.account, this.ownDevice);
@@ -204,6 +211,7 @@ export class LibolmBackend implements OlmBackend {
     });
   }
 
+  /** Whether a session with `device` is kept (in memory, as pickled). */
   hasSession(device: PeerDevice): boolean {
     try {
       return !this.disposed && this.sessions.has(device.curve25519);
@@ -221,7 +229,7 @@ export class LibolmBackend implements OlmBackend {
       if (!key.ok) return key;
       const oneTimeKey = exceedsKeyLimit("The claimed one-time key", key.value);
       if (oneTimeKey !== undefined) return oneTimeKey;
-      const session = new Olm.Session();
+      const session = new (olmModule().Session)();
       let kept = false;
       try {
         const created = callOlm("sessionCreationFailed", () =>
@@ -371,7 +379,7 @@ export class LibolmBackend implements OlmBackend {
     sender: PeerDevice,
     body: string,
   ): Result<DecryptedOlmEvent, OlmFailure> {
-    const session = new Olm.Session();
+    const session = new (olmModule().Session)();
     let kept = false;
     try {
       const created = callOlm("decryptionFailed", () =>
@@ -395,7 +403,10 @@ export class LibolmBackend implements OlmBackend {
     }
   }
 
-  /** The last line of "never throws": disposed objects are never touched, and anything unforeseen is data. */
+  /**
+   * The last line of "never throws": disposed objects are never touched, and anything unforeseen is
+   * data.
+   */
   private guarded<T>(
     reason: OlmFailureReason,
     action: () => Result<T, OlmFailure>,

@@ -1,4 +1,4 @@
-import Olm from "@matrix-org/olm";
+import type Olm from "@matrix-org/olm";
 import type { PeerDevice } from "../devices/peerDevice.js";
 import type { JsonObject } from "../events/json.js";
 import { type DeviceId, parseDeviceId, parseUserId, type UserId } from "../events/matrixIds.js";
@@ -7,9 +7,11 @@ import { type AccountFailure, accountFailure } from "./accountFailure.js";
 import { identityKeysOf, signedDeviceKeys } from "./accountKeys.js";
 import { KeptSession } from "./keptSession.js";
 import { describeOlmError } from "./olmFailure.js";
+import { olmModule } from "./olmModule.js";
 import { PickleKey } from "./olmPickles.js";
 import { SessionStore } from "./sessionStore.js";
 import type { CheckedOlmState } from "./storedOlmState.js";
+import type { LibolmLoadOptions } from "./wasmSource.js";
 
 /** The spec asks to keep at least 4 sessions per device; one more leaves room for glare. */
 export const DEFAULT_MAX_SESSIONS_PER_DEVICE = 5;
@@ -22,7 +24,8 @@ export const DEFAULT_MAX_SESSIONS_PER_DEVICE = 5;
  */
 export const DEFAULT_MAX_PEERS = 50_000;
 
-export interface LibolmBackendOptions {
+/** `wasmUrl` / `wasmBinary`: where libolm's wasm comes from, if not where libolm looks. */
+export interface LibolmBackendOptions extends LibolmLoadOptions {
   readonly userId: UserId;
   readonly deviceId: DeviceId;
   /** Sessions kept per peer identity key; the least recently used beyond this are freed. */
@@ -85,7 +88,7 @@ export function checkOptions(
 export function freshParts(settings: BackendSettings): Result<BackendParts, AccountFailure> {
   let account: Olm.Account | undefined;
   try {
-    account = new Olm.Account();
+    account = new (olmModule().Account)();
     account.create();
     const accountPickle = settings.pickleKey?.pickle(account) ?? "";
     const parts = partsOf(account, settings, newSessionStore(settings), accountPickle, true);

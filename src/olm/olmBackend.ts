@@ -4,6 +4,7 @@ import type { Curve25519PublicKey } from "../events/matrixIds.js";
 import type { Result } from "../result.js";
 import type { StoredOlmAccount, StoredOlmSessions } from "../store/keyWithholdingStore.js";
 
+/** The Olm algorithm name in `m.room.encrypted` content (the only one a backend speaks). */
 export const OLM_ALGORITHM = "m.olm.v1.curve25519-aes-sha2" as const;
 
 /** One entry of a /keys/claim response: `"signed_curve25519:<id>": { key, signatures, … }`. */
@@ -20,13 +21,18 @@ export type OlmCiphertext = {
   readonly body: string;
 };
 
-/** The content of an Olm-encrypted to-device `m.room.encrypted` event (a type alias, so it is JSON). */
+/**
+ * The content of an Olm-encrypted to-device `m.room.encrypted` event (a type alias, so it is JSON).
+ */
 export type OlmEncryptedContent = {
   readonly algorithm: typeof OLM_ALGORITHM;
   readonly sender_key: Curve25519PublicKey;
   readonly ciphertext: Readonly<Record<string, OlmCiphertext>>;
 };
 
+/**
+ * A decrypted to-device event whose plaintext passed every payload check (sender, recipient, keys).
+ */
 export interface DecryptedOlmEvent {
   readonly type: string;
   readonly content: JsonObject;
@@ -34,6 +40,7 @@ export interface DecryptedOlmEvent {
   readonly newSession: boolean;
 }
 
+/** Why an Olm operation failed; each is data the coordinator acts on, never a throw. */
 export type OlmFailureReason =
   /** The claimed key's signature does not verify with the device's ed25519 key. */
   | "badKeySignature"
@@ -58,6 +65,7 @@ export type OlmFailureReason =
   /** The backend was disposed; its Olm objects are gone. */
   | "disposed";
 
+/** A failed Olm operation: a reason to branch on and a detail for logs. */
 export interface OlmFailure {
   readonly reason: OlmFailureReason;
   readonly detail: string;
@@ -81,6 +89,7 @@ export interface OlmStateChanges {
 export interface OlmBackend {
   /** This device, as others see it. */
   readonly ownDevice: PeerDevice;
+  /** Whether an Olm session with `device` is held now (the shell sends `SESSION_LOST` when not). */
   hasSession(device: PeerDevice): boolean;
   /** Verifies the key's signature with `device.ed25519`, then creates an outbound session. */
   createOutboundSession(device: PeerDevice, key: ClaimedOneTimeKey): Result<void, OlmFailure>;
@@ -96,6 +105,9 @@ export interface OlmBackend {
    * (no session kept, no one-time key used up) unless every check passes.
    */
   decrypt(sender: PeerDevice, content: JsonObject): Result<DecryptedOlmEvent, OlmFailure>;
-  /** Olm state changed since the last call, as pickles, for the coordinator's next commit. Backends that persist nothing omit it. */
+  /**
+   * Olm state changed since the last call, as pickles, for the coordinator's next commit. Backends
+   * that persist nothing omit it.
+   */
   takeChanges?(): OlmStateChanges | undefined;
 }

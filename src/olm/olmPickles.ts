@@ -1,8 +1,9 @@
-import Olm from "@matrix-org/olm";
+import type Olm from "@matrix-org/olm";
 import { ok, type Result } from "../result.js";
 import { type AccountFailure, accountFailure } from "./accountFailure.js";
 import { describeOlmError } from "./olmFailure.js";
 import { olmByteLength } from "./olmInputLimits.js";
+import { olmModule } from "./olmModule.js";
 
 /*
  * Pickling with a key the client holds (docs/olm-limits.md for why every size is bounded).
@@ -52,11 +53,21 @@ export class PickleKey {
   }
 
   unpickleAccount(pickle: string): Result<Olm.Account, AccountFailure> {
-    return this.unpickle(new Olm.Account(), "account", pickle, MAX_ACCOUNT_PICKLE_BYTES);
+    return this.unpickle(
+      () => new (olmModule().Account)(),
+      "account",
+      pickle,
+      MAX_ACCOUNT_PICKLE_BYTES,
+    );
   }
 
   unpickleSession(pickle: string): Result<Olm.Session, AccountFailure> {
-    return this.unpickle(new Olm.Session(), "session", pickle, MAX_SESSION_PICKLE_BYTES);
+    return this.unpickle(
+      () => new (olmModule().Session)(),
+      "session",
+      pickle,
+      MAX_SESSION_PICKLE_BYTES,
+    );
   }
 
   /** Overwrites the key; any later pickle or unpickle uses zeros and fails to open. */
@@ -70,23 +81,24 @@ export class PickleKey {
   }
 
   private unpickle<T extends Olm.Account | Olm.Session>(
-    target: T,
+    make: () => T,
     what: string,
     pickle: string,
     limit: number,
   ): Result<T, AccountFailure> {
     if (typeof pickle !== "string" || olmByteLength(pickle, limit) > limit) {
-      target.free();
       return accountFailure(
         "badPickle",
         `The ${what} pickle is not a string of at most ${limit} bytes.`,
       );
     }
+    let target: T | undefined;
     try {
+      target = make();
       target.unpickle(this.fresh(), pickle);
       return ok(target);
     } catch (error) {
-      target.free();
+      target?.free();
       // OLM.BAD_ACCOUNT_KEY: the wrong pickle key or a damaged pickle (its MAC fails).
       return accountFailure("badPickle", `The ${what} pickle: ${describeOlmError(error)}`);
     }

@@ -1,4 +1,3 @@
-import Olm from "@matrix-org/olm";
 import {
   isJsonObject,
   isPlainObject,
@@ -17,6 +16,7 @@ import {
   MAX_ED25519_SIGNATURE_BYTES,
   MAX_SIGNED_JSON_BYTES,
 } from "./olmInputLimits.js";
+import { olmModule } from "./olmModule.js";
 
 /** The name a device's ed25519 signature is filed under in `signatures[signer]`. */
 export const ed25519KeyName = (deviceId: string): string => `ed25519:${deviceId}`;
@@ -58,7 +58,7 @@ export function signJson(
 /**
  * Checks `signatures[signer]["ed25519:<deviceId>"]` against `key` (appendices, "Checking for a
  * Signature"). A missing or wrong signature is `badKeySignature`; a malformed object is
- * `malformedInput`. Needs libolm initialised (`initOlm`).
+ * `malformedInput`. Needs libolm loaded (`loadLibolm`).
  */
 export function verifyJsonSignature(
   object: JsonObject,
@@ -80,7 +80,7 @@ export function verifyJsonSignature(
   if (tooLarge !== undefined) return tooLarge;
   // ed25519_verify returns nothing on success and throws OLM.BAD_MESSAGE_MAC on a bad signature.
   return callOlm("badKeySignature", () => {
-    const utility = new Olm.Utility();
+    const utility = new (olmModule().Utility)();
     try {
       utility.ed25519_verify(key, payload.value, signature.value);
     } finally {

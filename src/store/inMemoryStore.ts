@@ -81,6 +81,7 @@ export class InMemoryStore implements KeyWithholdingStore {
     return this.#requests.size;
   }
 
+  /** Peer states stored (tests check what a restart would find). */
   get storedPeers(): number {
     return this.#peers.size;
   }

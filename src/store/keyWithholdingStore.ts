@@ -57,6 +57,7 @@ export interface StoredOlmSessions {
   readonly pickles: readonly string[];
 }
 
+/** What `loadOlm` returns: the account's pickle and each peer's session pickles, best first. */
 export interface StoredOlmState {
   readonly account: StoredOlmAccount;
   readonly sessions: readonly StoredOlmSessions[];
@@ -97,6 +98,10 @@ export interface StoreChanges {
   readonly protocolTime: number | undefined;
 }
 
+/**
+ * Where the library keeps what must survive a restart: three async methods over plain JSON, so
+ * SQLite, IndexedDB or the client's own database fit (docs/persistence.md).
+ */
 export interface KeyWithholdingStore {
   /** The saved Olm account and sessions, or undefined if none were ever committed. */
   loadOlm(): Promise<StoredOlmState | undefined>;
@@ -118,6 +123,7 @@ export type StoreErrorReason =
   | "ioError"
   | "invalidArgument";
 
+/** A store's refusal as data, as `openSqliteStore` returns it. */
 export interface StoreError {
   readonly reason: StoreErrorReason;
   readonly detail: string;
@@ -125,6 +131,7 @@ export interface StoreError {
 
 /** Thrown by a store method (and caught, typed, by the library). */
 export class StoreFailure extends Error {
+  /** `reason` is what callers branch on; `detail` (the message) is for logs. */
   constructor(
     readonly reason: StoreErrorReason,
     detail: string,
@@ -134,6 +141,7 @@ export class StoreFailure extends Error {
   }
 }
 
+/** A `StoreChanges` that changes nothing, to fill in (stores and tests start from it). */
 export const emptyChanges = (): StoreChanges => ({
   peers: [],
   requestsAdded: [],

@@ -5,6 +5,7 @@ import type { Result } from "../result.js";
 /** `messages` of PUT /sendToDevice/{eventType}/{txnId}: user id → device id → content. */
 export type ToDeviceMessages = Readonly<Record<UserId, Readonly<Record<DeviceId, JsonObject>>>>;
 
+/** One PUT /sendToDevice/{eventType}/{txnId}: the path's two parts and the JSON body. */
 export interface SendToDeviceRequest {
   readonly eventType: string;
   /** Stable per request: a retry reuses it, so the server delivers at most once. */
@@ -35,6 +36,7 @@ export type TransportFaultReason =
   /** The transport resolved something that is not a result of the documented shape. */
   | "malformedResult";
 
+/** Why a call failed, as the transport saw it; `detail` is for logs. */
 export interface TransportFailure {
   readonly reason: TransportFailureReason;
   readonly detail: string;
@@ -52,6 +54,10 @@ export interface TransportCallFailure {
  * call that never settles each become a failure, so a transport can neither crash nor stall it.
  */
 export interface Transport {
+  /**
+   * PUT /sendToDevice; `{ ok: true }` only once the homeserver answered 200 (that is what counts as
+   * delivered).
+   */
   sendToDevice(request: SendToDeviceRequest): Promise<Result<void, TransportFailure>>;
   /** Returns the raw response body; the library checks its shape itself. */
   claimKeys(request: KeysClaimRequest): Promise<Result<JsonValue, TransportFailure>>;

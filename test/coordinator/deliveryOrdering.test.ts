@@ -6,7 +6,8 @@ import type { DeviceId, RoomId, SessionId, UserId } from "../../src/events/matri
 import { LibolmBackend } from "../../src/olm/libolmBackend.js";
 import { InMemoryStore } from "../../src/store/inMemoryStore.js";
 import type { KeyWithholdingStore, StoreChanges } from "../../src/store/keyWithholdingStore.js";
-import { InMemoryHomeserver } from "../support/homeserver/index.js";
+import type { InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 
 /*
  * Found by the crash study (test/crash): a request's removal used to be recorded before its
@@ -33,7 +34,7 @@ async function peer(hs: InMemoryHomeserver, user: string, device: string) {
 
 describe("a request leaves the outbox only once every message's delivery is recorded", () => {
   it("a crash while a delivery's hook runs sends neither m.dummy twice", async () => {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     const bob = await peer(hs, "@bob:example.org", "BOB");
     const carol = await peer(hs, "@carol:example.org", "CAROL");
     const log: StoreChanges[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { peerLeaves } from "../../src/machine/peerSnapshot.js";
+import type { SimulatedDevice } from "../../src/testing/world/simulatedDevice.js";
 import type { Transport } from "../../src/transport/transport.js";
-import type { SimulatedDevice } from "../support/simulatedDevice.js";
 import { deliveredTo, makeWorld, ROOM, type World } from "./worldFixture.js";
 
 /*

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { JsonObject } from "../../src/events/json.js";
 import type { SessionId } from "../../src/events/matrixIds.js";
 import { peerLeaves } from "../../src/machine/peerSnapshot.js";
-import { InMemoryHomeserver } from "../support/homeserver/index.js";
-import { SimulatedDevice } from "../support/simulatedDevice.js";
+import { SimulatedDevice } from "../../src/testing/world/simulatedDevice.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 import { deliveredTo, HOUR, MINUTE, makeWorld, ROOM, type World } from "./worldFixture.js";
 
 /*
@@ -178,7 +178,7 @@ describe("m.no_olm end to end with real libolm", () => {
   });
 
   it("600 failing devices across many users: 3 requests, no user split", async () => {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     const clock = { now: Date.UTC(2026, 10, 26, 9) };
     const make = (userId: string, deviceId: string, oneTimeKeys: number) =>
       SimulatedDevice.create({ hs, userId, deviceId, oneTimeKeys, clock: () => clock.now });

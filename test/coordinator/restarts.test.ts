@@ -5,7 +5,7 @@ import type { SessionId } from "../../src/events/matrixIds.js";
 import { peerLeaves } from "../../src/machine/peerSnapshot.js";
 import { InMemoryStore } from "../../src/store/inMemoryStore.js";
 import { emptyChanges } from "../../src/store/keyWithholdingStore.js";
-import type { SimulatedDevice } from "../support/simulatedDevice.js";
+import type { SimulatedDevice } from "../../src/testing/world/simulatedDevice.js";
 import { deliveredTo, HOUR, MINUTE, makeWorld, ROOM, type World } from "./worldFixture.js";
 
 /*

@@ -1,10 +1,11 @@
 import { expect } from "vitest";
 import type { KeyWithholdingHooks } from "../../src/coordinator/keyWithholdingTypes.js";
-import type { InMemoryHomeserver } from "../support/homeserver/index.js";
-import type { SimulatedDevice } from "../support/simulatedDevice.js";
-import { type DeviceSettings, makeRobustWorld } from "../support/simulatedWorld.js";
+import type { InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
+import type { SimulatedDevice } from "../../src/testing/world/simulatedDevice.js";
+import { type DeviceSettings, makeRobustWorld } from "../../src/testing/world/simulatedWorld.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 
-export { type DeviceSettings, HOUR, MINUTE, ROOM } from "../support/simulatedWorld.js";
+export { type DeviceSettings, HOUR, MINUTE, ROOM } from "../../src/testing/world/simulatedWorld.js";
 
 /** A homeserver, a settable clock and named devices that know each other's keys. */
 export interface World {
@@ -20,7 +21,7 @@ export async function makeWorld(
   hooks: (name: string) => KeyWithholdingHooks = () => ({}),
   settings: (name: string) => DeviceSettings = () => ({}),
 ): Promise<World> {
-  const world = await makeRobustWorld(oneTimeKeys, hooks, settings);
+  const world = await makeRobustWorld(oneTimeKeys, hooks, settings, specHomeserver());
   return {
     hs: world.hs,
     clock: world.clock,

@@ -1,6 +1,6 @@
 import type { PeerDevice } from "../../src/devices/peerDevice.js";
 import type { JsonObject } from "../../src/events/json.js";
-import type { InMemoryHomeserver } from "../support/homeserver/index.js";
+import type { InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
 import { AliceProcess } from "./aliceProcess.js";
 import type { ChildEntry } from "./childEntry.js";
 import type { CrashRelay, StoryPosition } from "./crashRelay.js";

@@ -3,9 +3,9 @@ import { buildNoOlmNotice } from "../../src/events/buildNotice.js";
 import { isJsonObject, type JsonObject } from "../../src/events/json.js";
 import type { DeviceId, UserId } from "../../src/events/matrixIds.js";
 import { LibolmBackend } from "../../src/olm/libolmBackend.js";
+import type { InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
 import { parseKeysClaimResponse } from "../../src/transport/keysClaimResponse.js";
 import type { Transport } from "../../src/transport/transport.js";
-import type { InMemoryHomeserver } from "../support/homeserver/index.js";
 import { oneTimeKeyOfPreKeyMessage } from "./preKeyMessage.js";
 
 /*

@@ -1,6 +1,6 @@
 import { isJsonObject, type JsonObject, type JsonValue } from "../../src/events/json.js";
+import type { DeviceRef, InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
 import type { Transport } from "../../src/transport/transport.js";
-import type { DeviceRef, InMemoryHomeserver } from "../support/homeserver/index.js";
 import type { AliceProcess } from "./aliceProcess.js";
 import type { Call, CallResult, CommandOp } from "./ipcProtocol.js";
 import type { KillPlan } from "./killPlan.js";

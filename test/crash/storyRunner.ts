@@ -1,8 +1,9 @@
 import type { PeerDevice } from "../../src/devices/peerDevice.js";
 import type { RoomId, SessionId } from "../../src/events/matrixIds.js";
 import type { PeerSnapshot } from "../../src/machine/peerSnapshot.js";
+import type { DeliveredMessage, InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
 import type { Transport } from "../../src/transport/transport.js";
-import { type DeliveredMessage, InMemoryHomeserver } from "../support/homeserver/index.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 import { AliceSupervisor, StudyFailure } from "./aliceSupervisor.js";
 import type { ChildEntry } from "./childEntry.js";
 import { drainOneTimeKeys, type PeerSaw, ScriptedPeer } from "./crashPeers.js";
@@ -110,7 +111,7 @@ export class StoryRun {
   }
 
   static async open(parts: RunParts): Promise<StoryRun> {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     const peers: ScriptedPeer[] = [];
     for (const { userId, deviceId } of PEERS)
       peers.push(await ScriptedPeer.create(hs, userId, deviceId));

@@ -11,11 +11,12 @@ import {
   WITHHELD_EVENT_TYPE,
 } from "../../src/events/index.js";
 import type { Result } from "../../src/result.js";
-import { SPEC_SCHEMAS, validateAgainstSpec } from "../spec/specSchemas.js";
+import { anyValueArb } from "../../src/testing/arbitraries/jsonArbitraries.js";
 import {
-  anyValueArb,
   mutatedEventArb,
   nearMissEventArb,
+} from "../../src/testing/arbitraries/nearMissArbitraries.js";
+import {
   noOlmNoticeInputArb,
   type RawObject,
   rawWithheldEventArb,
@@ -23,7 +24,8 @@ import {
   sessionWithheldNoticeInputArb,
   withheldContentArb,
   withheldEventArb,
-} from "./arbitraries.js";
+} from "../../src/testing/arbitraries/withheldArbitraries.js";
+import { SPEC_SCHEMAS, validateAgainstSpec } from "../spec/specSchemas.js";
 import { unwrap } from "./fixtures.js";
 
 // Properties of the m.room_key.withheld codec: decode, encode, and the notices we send.

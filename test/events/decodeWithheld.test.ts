@@ -10,7 +10,8 @@ import {
 } from "../../src/events/index.js";
 import { JSON_LIMITS } from "../../src/events/json.js";
 import type { Result } from "../../src/result.js";
-import { nestedArrays, type RawObject } from "./arbitraries.js";
+import { nestedArrays } from "../../src/testing/arbitraries/jsonArbitraries.js";
+import type { RawObject } from "../../src/testing/arbitraries/withheldArbitraries.js";
 import { ALICE, specExampleAsReceived, specExampleContent, unwrap } from "./fixtures.js";
 
 const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();

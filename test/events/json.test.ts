@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { copyJson, JSON_LIMITS, type JsonValue } from "../../src/events/json.js";
-import { nestedArrays } from "./arbitraries.js";
+import { nestedArrays } from "../../src/testing/arbitraries/jsonArbitraries.js";
 import { countingArray, countingObject, countingProxy, totalWork } from "./countingProxies.js";
 import { unwrap } from "./fixtures.js";
 

@@ -7,14 +7,13 @@ import {
   type JsonValue,
 } from "../../src/events/index.js";
 import { copyJson, JSON_LIMITS } from "../../src/events/json.js";
-import { MATRIX_FORMATS } from "../spec/matrixFormats.js";
+import { anyValueArb, jsonArb } from "../../src/testing/arbitraries/jsonArbitraries.js";
 import {
-  anyValueArb,
   curve25519KeyArb,
-  jsonArb,
   roomIdArb,
   unknownCodeArb,
-} from "./arbitraries.js";
+} from "../../src/testing/arbitraries/matrixIdArbitraries.js";
+import { MATRIX_FORMATS } from "../../src/testing/homeserver/matrixFormats.js";
 import { countingArray, totalWork } from "./countingProxies.js";
 import { unwrap } from "./fixtures.js";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../../src/events/json.js";
+import { type FakeUploadOptions, fakeUpload } from "../../src/testing/homeserver/fakeKeys.js";
+import type { DeviceRef, InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
 import type { KeysClaimRequest } from "../../src/transport/transport.js";
 import { SPEC_SCHEMAS, validateAgainstSpec } from "../spec/specSchemas.js";
-import { type FakeUploadOptions, fakeUpload } from "../support/homeserver/fakeKeys.js";
-import type { DeviceRef, InMemoryHomeserver } from "../support/homeserver/index.js";
 import { ALICE, BOB, CAROL, homeserverWith } from "./harness.js";
 
 const claimBody = (...targets: readonly DeviceRef[]): KeysClaimRequest => {

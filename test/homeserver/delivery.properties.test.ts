@@ -1,8 +1,8 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { fakeUpload } from "../support/homeserver/fakeKeys.js";
-import type { DeviceRef, InMemoryHomeserver } from "../support/homeserver/index.js";
-import { InMemoryHomeserver as Homeserver } from "../support/homeserver/index.js";
+import { fakeUpload } from "../../src/testing/homeserver/fakeKeys.js";
+import type { DeviceRef, InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 import { ALICE, ALICE2, BOB, sendRequest, to } from "./harness.js";
 
 const SENDERS = [ALICE, ALICE2, BOB] as const;
@@ -46,7 +46,7 @@ describe("txnId idempotency under interleaving and faults", () => {
     fc.array(faultArb, { minLength: SENDERS.length, maxLength: SENDERS.length }),
   ])("each (sender, txnId) is delivered exactly once", async (s, sends, faults) => {
     // Every call waits for the scheduler, so calls and retries interleave in any order.
-    const hs = new Homeserver({ beforeRequest: () => s.schedule(Promise.resolve()) });
+    const hs = specHomeserver({ beforeRequest: () => s.schedule(Promise.resolve()) });
     for (const device of [...SENDERS, RECIPIENT]) {
       hs.uploadKeys(device.userId, device.deviceId, fakeUpload(device.userId, device.deviceId));
     }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { SendToDeviceRequest } from "../../src/transport/transport.js";
 import {
   fakeOlmContent,
   fakePublicKey,
   fakeWithheldContent,
-} from "../support/homeserver/fakeKeys.js";
-import type { DeliveredMessage } from "../support/homeserver/index.js";
+} from "../../src/testing/homeserver/fakeKeys.js";
+import type { DeliveredMessage } from "../../src/testing/homeserver/index.js";
+import type { SendToDeviceRequest } from "../../src/transport/transport.js";
 import {
   ALICE,
   ALICE2,

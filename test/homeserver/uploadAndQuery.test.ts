@@ -1,21 +1,21 @@
 import Olm from "@matrix-org/olm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { JsonObject } from "../../src/events/json.js";
-import type { KeysClaimRequest } from "../../src/transport/transport.js";
-import { SPEC_SCHEMAS, validateAgainstSpec } from "../spec/specSchemas.js";
 import {
   fakeDeviceKeys,
   fakeFallbackKey,
   fakeOneTimeKeys,
   fakeUpload,
-} from "../support/homeserver/fakeKeys.js";
-import { InMemoryHomeserver } from "../support/homeserver/index.js";
-import { canonicalJson } from "../support/homeserver/wire.js";
+} from "../../src/testing/homeserver/fakeKeys.js";
+import { canonicalJson } from "../../src/testing/homeserver/wire.js";
+import type { KeysClaimRequest } from "../../src/transport/transport.js";
+import { SPEC_SCHEMAS, validateAgainstSpec } from "../spec/specSchemas.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 import { ALICE, ALICE2, BOB, homeserverWith } from "./harness.js";
 
 describe("/keys/upload", () => {
   it("accepts a valid upload and reports one-time key counts", () => {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     const body = fakeUpload(BOB.userId, BOB.deviceId, {
       oneTimeKeyIds: ["a", "b"],
       fallbackKeyId: "f",
@@ -30,7 +30,7 @@ describe("/keys/upload", () => {
   });
 
   it("re-sending an identical one-time key is harmless", () => {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     const body = fakeUpload(BOB.userId, BOB.deviceId, { oneTimeKeyIds: ["a"] });
     hs.uploadKeys(BOB.userId, BOB.deviceId, body);
     expect(hs.uploadKeys(BOB.userId, BOB.deviceId, body).ok).toBe(true);
@@ -89,7 +89,7 @@ describe("/keys/upload", () => {
   ];
 
   it.each(badUploads)("refuses %s and records it", (_, body, problem) => {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     const uploaded = hs.uploadKeys(BOB.userId, BOB.deviceId, body);
     expect(uploaded).toMatchObject({ ok: false, reason: "rejected" });
     expect(uploaded.ok || uploaded.problems.join("\n")).toContain(problem);
@@ -98,7 +98,7 @@ describe("/keys/upload", () => {
   });
 
   it("refuses reusing a one-time key id for another key, atomically", () => {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     hs.uploadKeys(
       BOB.userId,
       BOB.deviceId,
@@ -127,7 +127,7 @@ describe("/keys/upload", () => {
   });
 
   it("refuses an uploader whose ids are not a user ID and a device ID", () => {
-    const hs = new InMemoryHomeserver();
+    const hs = specHomeserver();
     expect(hs.uploadKeys("bob", "B", {}).ok).toBe(false);
     expect(hs.uploadKeys(BOB.userId, "", {}).ok).toBe(false);
     expect(() => hs.transportFor("bob", "B")).toThrow(/not a user ID/);

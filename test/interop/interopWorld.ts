@@ -2,9 +2,10 @@ import { expect } from "vitest";
 import type { KeyWithholdingHooks } from "../../src/coordinator/keyWithholdingTypes.js";
 import type { PeerDevice } from "../../src/devices/peerDevice.js";
 import type { DeviceId, RoomId, UserId } from "../../src/events/matrixIds.js";
+import type { InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
+import { SimulatedDevice } from "../../src/testing/world/simulatedDevice.js";
 import type { Transport } from "../../src/transport/transport.js";
-import { InMemoryHomeserver } from "../support/homeserver/index.js";
-import { SimulatedDevice } from "../support/simulatedDevice.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 import { RustPeer, type RustPeerOptions } from "./rustPeer.js";
 
 export const ROOM = "!interop:example.org" as RoomId;
@@ -30,7 +31,7 @@ export interface InteropSettings {
 }
 
 export async function makeInteropWorld(settings: InteropSettings): Promise<InteropWorld> {
-  const hs = new InMemoryHomeserver();
+  const hs = specHomeserver();
   const clock = { now: Date.UTC(2026, 10, 26, 9) };
   const rust = await RustPeer.create({
     hs,

@@ -15,8 +15,8 @@ import {
   UserId,
 } from "@matrix-org/matrix-sdk-crypto-wasm";
 import type { JsonObject, JsonValue } from "../../src/events/json.js";
+import type { InMemoryHomeserver, ToDeviceEvent } from "../../src/testing/homeserver/index.js";
 import type { Transport } from "../../src/transport/transport.js";
-import type { InMemoryHomeserver, ToDeviceEvent } from "../support/homeserver/index.js";
 
 /*
  * A matrix-rust-sdk device (its crypto crate, compiled to wasm) on the in-memory homeserver

@@ -6,7 +6,7 @@ import type { PeerEvent } from "../../src/machine/peerEvents.js";
 import { peerMachine } from "../../src/machine/peerMachine.js";
 import { initialPeerSnapshot, type PeerSnapshot } from "../../src/machine/peerSnapshot.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
-import { type ModelState, PeerModel } from "../model/referenceModel.js";
+import { type ModelState, PeerModel } from "../../src/testing/model/referenceModel.js";
 import { HOUR } from "./peerHarness.js";
 
 /*

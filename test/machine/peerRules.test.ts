@@ -3,7 +3,7 @@ import { shapeRepresentative } from "../../src/machine/exploreShapes.js";
 import type { PeerEvent } from "../../src/machine/peerEvents.js";
 import { peerStateValue } from "../../src/machine/peerShape.js";
 import { type PeerSnapshot, peerLeaves } from "../../src/machine/peerSnapshot.js";
-import { REACHABLE_SHAPES } from "../../src/machine/reachableShapes.generated.js";
+import { REACHABLE_SHAPES } from "../../src/machine/reachableShapeKeys.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
 import { count, HOUR, MINUTE, run } from "./peerHarness.js";
 

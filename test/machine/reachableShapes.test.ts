@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  codeOfShapeKey,
   exploreReachableShapes,
   renderReachableShapesModule,
   shapeRepresentative,
@@ -11,9 +12,12 @@ import {
 import type { PeerContext } from "../../src/machine/peerContext.js";
 import {
   OLM_LEAVES,
+  peerShapeCode,
   peerShapeKey,
   peerStateValue,
   REPLY_LEAVES,
+  SHAPE_CODE_COUNT,
+  shapeKeyOfCode,
   TIME_FIELDS,
 } from "../../src/machine/peerShape.js";
 import {
@@ -21,7 +25,7 @@ import {
   peerLeaves,
   restorePeerSnapshot,
 } from "../../src/machine/peerSnapshot.js";
-import { REACHABLE_SHAPES } from "../../src/machine/reachableShapes.generated.js";
+import { REACHABLE_SHAPES } from "../../src/machine/reachableShapeKeys.js";
 import { MAX_COUNTED_CLAIM_FAILURES, MAX_PEER_ID } from "../../src/machine/timing.js";
 import { memoizedStepper, runWitness, witnessFor } from "./witness.js";
 
@@ -158,5 +162,44 @@ describe("(c) over every shape: restore accepts exactly the reached ones", () =>
       expect(keyOf(target)).toBe(key);
       expect(runWitness(witnessFor(target), step), key).toStrictEqual(target);
     }
+  });
+});
+
+describe("shape codes (what a restore checks) stand for exactly the shape keys", () => {
+  it("every reachable key round-trips through its code, and every code is in range", () => {
+    for (const key of REACHABLE_SHAPES) {
+      const code = codeOfShapeKey(key);
+      expect(code).toBeGreaterThanOrEqual(0);
+      expect(code).toBeLessThan(SHAPE_CODE_COUNT);
+      expect(shapeKeyOfCode(code)).toBe(key);
+    }
+  });
+
+  it("for every leaf pair and many contexts, code and key agree", () => {
+    const times = [null, 0, 5, Number.MAX_VALUE] as const;
+    let checked = 0;
+    for (const [o, olm] of OLM_LEAVES.entries()) {
+      for (const [r, reply] of REPLY_LEAVES.entries()) {
+        for (const u of times)
+          for (const l of times)
+            for (const p of times)
+              for (const c of [null, 5, 9]) {
+                const context: PeerContext = {
+                  noticeId: checked % 2,
+                  unreachableSince: u,
+                  lastNoticeReceivedAt: l,
+                  replyId: checked % 3 === 0 ? 0 : 7,
+                  lastReplyAt: p,
+                  claimFailures: checked % (MAX_COUNTED_CLAIM_FAILURES + 1),
+                  claimFailedAt: c,
+                };
+                expect(shapeKeyOfCode(peerShapeCode(o, r, context))).toBe(
+                  peerShapeKey(olm, reply, context),
+                );
+                checked += 1;
+              }
+      }
+    }
+    expect(checked).toBe(24 * 4 * 4 * 4 * 3);
   });
 });

@@ -19,8 +19,12 @@ import {
 } from "../../src/machine/peerSnapshot.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
 import { MAX_PEER_ID } from "../../src/machine/timing.js";
-import { modelBackoffMs, ONE_HOUR_MS } from "../model/referenceModel.js";
-import { candidateArb, finiteTimeArb, reachableCandidateArb } from "./snapshotArbitraries.js";
+import {
+  candidateArb,
+  finiteTimeArb,
+  reachableCandidateArb,
+} from "../../src/testing/arbitraries/snapshotArbitraries.js";
+import { modelBackoffMs, ONE_HOUR_MS } from "../../src/testing/model/referenceModel.js";
 import {
   type IdField,
   idDistance,

@@ -34,7 +34,7 @@ import {
 } from "../../src/machine/peerSnapshot.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
 import { MAX_COUNTED_CLAIM_FAILURES, MAX_PEER_ID } from "../../src/machine/timing.js";
-import { modelWaitIsOver, ONE_HOUR_MS } from "../model/referenceModel.js";
+import { modelWaitIsOver, ONE_HOUR_MS } from "../../src/testing/model/referenceModel.js";
 
 export type IdField = "noticeId" | "replyId";
 

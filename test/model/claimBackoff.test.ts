@@ -12,13 +12,15 @@ import {
   type EventRecord,
   eventRecords,
   eventType,
+  withTrace,
+} from "../../src/testing/model/drivePeerMachine.js";
+import {
   type Run,
   runArb,
   type Step,
   serialSharesRunArb,
-  withTrace,
-} from "./modelHarness.js";
-import { modelBackoffMs, modelWaitIsOver } from "./referenceModel.js";
+} from "../../src/testing/model/peerRunArbitraries.js";
+import { modelBackoffMs, modelWaitIsOver } from "../../src/testing/model/referenceModel.js";
 
 const MAX_COUNTED_FAILURES = 8;
 

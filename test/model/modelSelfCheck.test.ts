@@ -1,7 +1,7 @@
 // Example tests of the reference model on its own, worked out by hand from the rules, so that a
 // broken model cannot silently agree with a broken machine in the model-based properties.
 import { describe, expect, it } from "vitest";
-import { modelBackoffMs, ONE_HOUR_MS, PeerModel } from "./referenceModel.js";
+import { modelBackoffMs, ONE_HOUR_MS, PeerModel } from "../../src/testing/model/referenceModel.js";
 
 const H = ONE_HOUR_MS;
 

@@ -18,20 +18,22 @@ import {
   restorePeerSnapshot,
 } from "../../src/machine/peerSnapshot.js";
 import { stepPeer } from "../../src/machine/stepPeer.js";
-import { reachableCandidateArb } from "../machine/snapshotArbitraries.js";
+import { reachableCandidateArb } from "../../src/testing/arbitraries/snapshotArbitraries.js";
 import {
   drive,
   eventRecords,
   eventType,
-  H,
-  type Run,
   roundTrip,
-  runArb,
   type StepRecord,
-  stepArb,
   withTrace,
-} from "./modelHarness.js";
-import { type ModelState, modelBackoffMs, modelWaitIsOver, PeerModel } from "./referenceModel.js";
+} from "../../src/testing/model/drivePeerMachine.js";
+import { H, type Run, runArb, stepArb } from "../../src/testing/model/peerRunArbitraries.js";
+import {
+  type ModelState,
+  modelBackoffMs,
+  modelWaitIsOver,
+  PeerModel,
+} from "../../src/testing/model/referenceModel.js";
 
 const CONTEXT_KEYS = [
   "claimFailedAt",

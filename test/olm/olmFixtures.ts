@@ -6,8 +6,8 @@ import { identityKeysOf, signedDeviceKeys } from "../../src/olm/accountKeys.js";
 import {
   buildOlmPlaintext,
   type ClaimedOneTimeKey,
-  initOlm,
   LibolmBackend,
+  loadLibolm,
   OLM_ALGORITHM,
   signJson,
 } from "../../src/olm/index.js";
@@ -15,7 +15,7 @@ import { unwrap } from "../events/fixtures.js";
 
 /** Test-only: libolm is loaded before any raw account is made. */
 export async function loadOlm(): Promise<void> {
-  unwrap(await initOlm());
+  unwrap(await loadLibolm());
 }
 
 const disposers: (() => void)[] = [];

@@ -22,18 +22,11 @@ const PUBLIC_NAMES = [
   "DEFAULT_CALL_TIMEOUT_MS",
   "DEFAULT_MAX_CONCURRENT_REQUESTS",
   "DEFAULT_MAX_MESSAGES_PER_REQUEST",
-  "DEFAULT_MAX_PEERS",
   "DEFAULT_MAX_RECEIVED_WITHHELD",
-  "DEFAULT_MAX_SESSIONS_PER_DEVICE",
   "DeviceList",
   "HookTimedOut",
   "InMemoryStore",
-  "LibolmBackend",
-  "MAX_ACCOUNT_PICKLE_BYTES",
-  "MAX_PICKLE_KEY_BYTES",
   "MAX_REASON_LENGTH",
-  "MAX_SESSION_PICKLE_BYTES",
-  "MIN_PICKLE_KEY_BYTES",
   "MEGOLM_ALGORITHM",
   "NO_OLM_CODE",
   "OLM_ALGORITHM",
@@ -100,6 +93,37 @@ describe("the published package", () => {
       "const m = await import('matrix-key-withholding'); console.log(Object.keys(m).sort().join(','))",
     ).trim();
     expect(names.split(",")).toEqual([...PUBLIC_NAMES].sort());
+  });
+
+  it("offers libolm on its own entry point, and the root never loads libolm", () => {
+    const names = node(
+      "const m = await import('matrix-key-withholding/libolm'); console.log(Object.keys(m).sort().join(','))",
+    ).trim();
+    expect(names.split(",")).toEqual([
+      "DEFAULT_MAX_PEERS",
+      "DEFAULT_MAX_SESSIONS_PER_DEVICE",
+      "LibolmBackend",
+      "MAX_ACCOUNT_PICKLE_BYTES",
+      "MAX_PICKLE_KEY_BYTES",
+      "MAX_SESSION_PICKLE_BYTES",
+      "MIN_PICKLE_KEY_BYTES",
+      "loadLibolm",
+    ]);
+    // Importing either entry loads no libolm; only a first load does (its import sets window.Olm).
+    const loaded = node(
+      [
+        "import { createRequire } from 'node:module';",
+        "const require = createRequire(import.meta.url);",
+        "const seen = () => Object.keys(require.cache).some((p) => p.includes('@matrix-org/olm'));",
+        "await import('matrix-key-withholding');",
+        "const afterRoot = seen();",
+        "const { loadLibolm } = await import('matrix-key-withholding/libolm');",
+        "const afterImport = seen();",
+        "const outcome = await loadLibolm();",
+        "console.log(JSON.stringify([afterRoot, afterImport, outcome.ok, seen()]));",
+      ].join("\n"),
+    ).trim();
+    expect(JSON.parse(loaded)).toEqual([false, false, true, true]);
   });
 
   it("offers the SQLite store on its own entry point, and the root never loads it", () => {

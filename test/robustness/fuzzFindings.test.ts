@@ -11,8 +11,9 @@ import type {
   StoredOlmState,
   StoredState,
 } from "../../src/store/keyWithholdingStore.js";
-import { InMemoryHomeserver } from "../support/homeserver/index.js";
-import { SimulatedDevice } from "../support/simulatedDevice.js";
+import type { InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
+import { SimulatedDevice } from "../../src/testing/world/simulatedDevice.js";
+import { specHomeserver } from "../support/specHomeserver.js";
 
 /*
  * Counterexamples from a second robustness harness (fuzzing of public arguments and of edge
@@ -62,7 +63,7 @@ afterEach(() => {
 
 /** Alice (the device under test, with a switchable store), Bob and Carol, 5 keys each. */
 async function makeSetup(): Promise<Setup> {
-  const hs = new InMemoryHomeserver();
+  const hs = specHomeserver();
   const clock = { now: T0 };
   const store = new SwitchableStore();
   const make = (name: string, withStore: boolean) =>

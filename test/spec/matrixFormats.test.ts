@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { MATRIX_FORMATS, type MatrixFormat } from "./matrixFormats.js";
+import { MATRIX_FORMATS, type MatrixFormat } from "../../src/testing/homeserver/matrixFormats.js";
 
 const cases: Record<MatrixFormat, { accepts: readonly string[]; refuses: readonly string[] }> = {
   "mx-user-id": {

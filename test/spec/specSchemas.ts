@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import ajvFormats from "ajv-formats";
 import { parse } from "yaml";
-import { MATRIX_FORMATS } from "./matrixFormats.js";
+import { MATRIX_FORMATS } from "../../src/testing/homeserver/matrixFormats.js";
 
 /**
  * The vendored Matrix spec (spec/) as a test oracle: its JSON Schemas and OpenAPI

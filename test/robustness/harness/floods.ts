@@ -1,5 +1,12 @@
 import { peerLeaves } from "../../../src/machine/peerSnapshot.js";
-import { asJson, HOUR, makeRobustWorld, ROOM, syncRaw } from "../../support/simulatedWorld.js";
+import {
+  asJson,
+  HOUR,
+  makeRobustWorld,
+  ROOM,
+  syncRaw,
+} from "../../../src/testing/world/simulatedWorld.js";
+import { specHomeserver } from "../../support/specHomeserver.js";
 
 export interface FloodCounters {
   notices: number;
@@ -43,7 +50,12 @@ export async function runFloods(sizes: {
     heapGrowthMb: 0,
     problems: [],
   };
-  const world = await makeRobustWorld({ alice: 5, bob: 0, mallory: 5 });
+  const world = await makeRobustWorld(
+    { alice: 5, bob: 0, mallory: 5 },
+    undefined,
+    undefined,
+    specHomeserver(),
+  );
   try {
     const [alice, bob, mallory] = [
       world.device("alice"),

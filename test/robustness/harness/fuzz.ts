@@ -17,15 +17,16 @@ import {
 import { stepPeer } from "../../../src/machine/stepPeer.js";
 import { InMemoryStore } from "../../../src/store/inMemoryStore.js";
 import type { KeyWithholdingStore } from "../../../src/store/keyWithholdingStore.js";
-import type { Transport } from "../../../src/transport/transport.js";
-import { rawWithheldEventArb } from "../../events/arbitraries.js";
+import { rawWithheldEventArb } from "../../../src/testing/arbitraries/withheldArbitraries.js";
 import {
   asJson,
   makeRobustWorld,
   ROOM,
   type RobustWorld,
   syncRaw,
-} from "../../support/simulatedWorld.js";
+} from "../../../src/testing/world/simulatedWorld.js";
+import type { Transport } from "../../../src/transport/transport.js";
+import { specHomeserver } from "../../support/specHomeserver.js";
 import {
   argRecipeArb,
   build,
@@ -267,7 +268,12 @@ export interface CoordinatorFixture {
 }
 
 export async function coordinatorFixture(): Promise<CoordinatorFixture> {
-  const world = await makeRobustWorld({ alice: 5, bob: 0, carol: 5 });
+  const world = await makeRobustWorld(
+    { alice: 5, bob: 0, carol: 5 },
+    undefined,
+    undefined,
+    specHomeserver(),
+  );
   const [alice, bob, carol] = [world.device("alice"), world.device("bob"), world.device("carol")];
   await alice.shareRoomKey(ROOM, [bob.device]);
   bob.uploadOneTimeKeys(5);

@@ -2,14 +2,15 @@ import fc from "fast-check";
 import type { RoomId } from "../../../src/events/matrixIds.js";
 import { peerLeaves } from "../../../src/machine/peerSnapshot.js";
 import { REPLY_INTERVAL_MS } from "../../../src/machine/timing.js";
-import type { Transport } from "../../../src/transport/transport.js";
 import {
   HOUR,
   MINUTE,
   makeRobustWorld,
   noOlmDeliveries,
   type RobustWorld,
-} from "../../support/simulatedWorld.js";
+} from "../../../src/testing/world/simulatedWorld.js";
+import type { Transport } from "../../../src/transport/transport.js";
+import { specHomeserver } from "../../support/specHomeserver.js";
 import { buildHostile } from "./hostile.js";
 
 /*
@@ -115,12 +116,17 @@ export async function runSchedule(s: fc.Scheduler, plan: Plan): Promise<RaceOutc
       };
     };
   const keys = Object.fromEntries(names.map((name, i) => [name, plan.keys[i] ?? 0]));
-  const world: RobustWorld = await makeRobustWorld(keys, undefined, (name) => ({
-    wrapTransport: wrap(name),
-    // Long enough that the scheduler releasing a call is never mistaken for a hang under load;
-    // a "hang" fault still ends by this timeout.
-    callTimeoutMs: 250,
-  }));
+  const world: RobustWorld = await makeRobustWorld(
+    keys,
+    undefined,
+    (name) => ({
+      wrapTransport: wrap(name),
+      // Long enough that the scheduler releasing a call is never mistaken for a hang under load;
+      // a "hang" fault still ends by this timeout.
+      callTimeoutMs: 250,
+    }),
+    specHomeserver(),
+  );
   const dummyTimes = new Map<string, number[]>();
   world.hs.onDeliver((m) => {
     if (m.eventType === "m.room.encrypted" && m.txnId.startsWith("mkw.")) {
