@@ -1,7 +1,7 @@
 import { initialTransition } from "xstate";
 import { describeThrown } from "../edges/describeThrown.js";
 import type { Result } from "../result.js";
-import { type PeerContext, samePeerContext } from "./peerContext.js";
+import type { PeerContext } from "./peerContext.js";
 import { peerMachine } from "./peerMachine.js";
 import {
   OLM_LEAVES,
@@ -123,14 +123,6 @@ export function peerLeaves(value: PeerStateValue): { olm: OlmLeaf; reply: ReplyL
   const olm = typeof value.olm === "string" ? value.olm : value.olm.unreachable;
   const reply = typeof value.reply === "string" ? value.reply : value.reply.replying;
   return { olm, reply };
-}
-
-/** Whether two snapshots hold the same state (leaves and every context field). */
-export function sameSnapshot(a: PeerSnapshot, b: PeerSnapshot): boolean {
-  if (a === b) return true;
-  const x = peerLeaves(a.value);
-  const y = peerLeaves(b.value);
-  return x.olm === y.olm && x.reply === y.reply && samePeerContext(a.context, b.context);
 }
 
 /**
