@@ -1,3 +1,4 @@
+import { demoPageDoc } from "../examples/demo/demoPageDoc.js";
 import { demoSequenceDoc } from "../examples/demo/demoSequence.js";
 import { dotStateDiagram } from "../src/diagrams/dotStateDiagram.js";
 import { peerMachineDoc } from "../src/diagrams/peerMachineDoc.js";
@@ -22,5 +23,6 @@ export async function generateDiagramFiles(): Promise<GeneratedFile[]> {
     { path: "docs/diagrams/peer-machine.dot", content: dot },
     { path: "docs/diagrams/peer-machine.svg", content: await renderSvg(dot) },
     { path: "docs/diagrams/demo-sequence.md", content: await demoSequenceDoc() },
+    { path: "docs/diagrams/demo.html", content: await demoPageDoc() },
   ];
 }

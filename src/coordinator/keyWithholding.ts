@@ -38,7 +38,7 @@ import {
   Outbox,
   type OutboxMessage,
   type OutboxRequest,
-  randomHex,
+  randomTxnIds,
   retryDelayMs,
   toSendRequest,
 } from "./outbox.js";
@@ -142,10 +142,7 @@ export class KeyWithholding {
         this.#reportError(new Error(detail), "store.commit");
       },
     });
-    this.#outbox = new Outbox(
-      options.maxMessagesPerRequest,
-      options.newTxnId ?? (() => `mkw.${randomHex(16)}`),
-    );
+    this.#outbox = new Outbox(options.maxMessagesPerRequest, options.newTxnId ?? randomTxnIds());
     const writer = this.#writer;
     this.#received = new ReceivedWithheld(options.maxReceivedWithheld, {
       put: (record) => writer.receivedPut(record),

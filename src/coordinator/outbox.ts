@@ -239,6 +239,21 @@ export function randomHex(bytes: number): string {
   return Array.from(buffer, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * The default txnId source: a random prefix drawn once per coordinator, then a counter. Unique
+ * for this device's access token (a restart or a second coordinator draws a new prefix), and one
+ * draw instead of one per request: `getRandomValues` and the hex formatting were a tenth of the
+ * time of answering an m.no_olm.
+ */
+export function randomTxnIds(): () => string {
+  const prefix = `mkw.${randomHex(16)}.`;
+  let counter = 0;
+  return () => {
+    counter += 1;
+    return `${prefix}${counter}`;
+  };
+}
+
 /** The wire form of a request. */
 export function toSendRequest(request: OutboxRequest): SendToDeviceRequest {
   // Null prototypes: a device id such as "__proto__" must stay an ordinary key.

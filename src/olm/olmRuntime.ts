@@ -4,6 +4,7 @@ import type { AccountFailure } from "./accountFailure.js";
 import { keepHostGlobals } from "./hostGlobals.js";
 import { type LibolmModule, setLoadedOlm } from "./olmModule.js";
 import { type LibolmLoadOptions, unavailable, wasmBytes } from "./wasmSource.js";
+import { provideWorkerWindow } from "./workerWindow.js";
 
 /** What a load settles to; internal, `loadLibolm` spells it out for the docs. */
 type Outcome = Result<void, AccountFailure>;
@@ -80,6 +81,8 @@ function settle(next: typeof state, outcome: Outcome): Outcome {
 /** Imported on first load, not with this module: its evaluation sets `window.Olm`. */
 async function importLibolm(): Promise<Result<LibolmModule, AccountFailure>> {
   const restore = keepHostGlobals(["Olm"]);
+  // In a Web Worker libolm would otherwise find no randomness at all.
+  provideWorkerWindow();
   try {
     return ok((await import("@matrix-org/olm")).default);
   } catch (error) {

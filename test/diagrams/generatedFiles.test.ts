@@ -27,6 +27,7 @@ describe("generated diagrams (npm run diagrams)", () => {
       "docs/diagrams/peer-machine.dot",
       "docs/diagrams/peer-machine.svg",
       "docs/diagrams/demo-sequence.md",
+      "docs/diagrams/demo.html",
     ]);
   });
 
@@ -50,6 +51,14 @@ describe("generated diagrams (npm run diagrams)", () => {
     }
     // No random txnId (UUIDs), temp path or key material reaches the page.
     expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-|\/tmp\/|mkw-demo|curve25519:/);
+  });
+
+  it("the demo's HTML page is normalised too: no txnId, temp path or key", async () => {
+    const files = await generateDiagramFiles();
+    const page = files.find((f) => f.path === "docs/diagrams/demo.html")?.content ?? "";
+    expect(page).toContain('<svg class="sequence"');
+    expect(page).toContain("PUT /sendToDevice/m.room_key.withheld/txn1");
+    expect(page).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-|\/tmp\/|mkw-demo|curve25519:/);
   });
 });
 

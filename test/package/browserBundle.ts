@@ -9,7 +9,11 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The entries meant for browsers, by source file (./sqlite is Node only). */
 export function browserEntries(): Record<string, string> {
-  const entries: Record<string, string> = { root: "src/index.ts", libolm: "src/libolm.ts" };
+  const entries: Record<string, string> = {
+    root: "src/index.ts",
+    libolm: "src/libolm.ts",
+    indexeddb: "src/indexeddb.ts",
+  };
   if (existsSync(join(repoRoot, "src/testing/index.ts"))) entries.testing = "src/testing/index.ts";
   return entries;
 }

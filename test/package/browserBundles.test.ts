@@ -19,17 +19,22 @@ describe("browser bundles", () => {
     const bundle = await bundleForBrowser(entry);
     expect(bundle.nodeBuiltins).toEqual([]);
     const inputs = Object.keys(bundle.metafile.inputs);
+    // The IndexedDB store is raw IndexedDB and Web Locks: neither libolm nor the machine.
+    const withLibolm = name !== "root" && name !== "indexeddb";
     const hasLibolm = inputs.some((path) => path.includes("node_modules/@matrix-org/olm/"));
-    expect(hasLibolm).toBe(name !== "root");
-    expect([...bundle.emptied].sort()).toEqual(name === "root" ? [] : libolmNodeBranches);
+    expect(hasLibolm).toBe(withLibolm);
+    expect([...bundle.emptied].sort()).toEqual(withLibolm ? libolmNodeBranches : []);
     // The libolm backend is plain libolm; the machine (and so xstate) is the root's.
-    expect(inputs.some((path) => path.includes("node_modules/xstate/"))).toBe(name !== "libolm");
+    const hasXstate = inputs.some((path) => path.includes("node_modules/xstate/"));
+    expect(hasXstate).toBe(name !== "libolm" && name !== "indexeddb");
+    if (name === "indexeddb")
+      expect(inputs.filter((path) => path.includes("node_modules/"))).toEqual([]);
   });
 
-  it("the root entry never touches libolm, SQLite or Node built-ins", async () => {
+  it("the root entry never touches libolm, SQLite, IndexedDB or Node built-ins", async () => {
     const bundle = await bundleForBrowser(entries.root ?? "");
     const foreign = Object.keys(bundle.metafile.inputs).filter((path) =>
-      /@matrix-org\/olm|better-sqlite3|src\/store\/sqlite|src\/olm\/(libolm|olmRuntime|olmModule)/.test(
+      /@matrix-org\/olm|better-sqlite3|src\/store\/(sqlite|indexeddb)|src\/olm\/(libolm|olmRuntime|olmModule)/.test(
         path,
       ),
     );

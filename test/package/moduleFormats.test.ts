@@ -14,6 +14,7 @@ const ENTRIES = [
   "matrix-key-withholding",
   "matrix-key-withholding/libolm",
   "matrix-key-withholding/sqlite",
+  "matrix-key-withholding/indexeddb",
   "matrix-key-withholding/testing",
 ];
 

@@ -146,6 +146,21 @@ describe("the published package", () => {
     expect(JSON.parse(loaded)).toEqual([false, true]);
   });
 
+  it("offers the IndexedDB store on its own entry point, which in Node refuses as data", () => {
+    const out = node(
+      [
+        "const m = await import('matrix-key-withholding/indexeddb');",
+        "const opened = await m.openIndexedDbStore({ name: 'kw' });",
+        "console.log(JSON.stringify([Object.keys(m).sort(), opened.ok, opened.reason]));",
+      ].join("\n"),
+    ).trim();
+    expect(JSON.parse(out)).toEqual([
+      ["INDEXEDDB_SCHEMA_VERSION", "openIndexedDbStore"],
+      false,
+      "ioError",
+    ]);
+  });
+
   it("keeps internals unreachable", () => {
     expect(() =>
       node("await import('matrix-key-withholding/dist/machine/peerMachine.js')"),

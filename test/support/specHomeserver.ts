@@ -1,34 +1,14 @@
-import type { JsonValue } from "../../src/events/json.js";
-import {
-  type HomeserverOptions,
-  InMemoryHomeserver,
-  type SchemaCheck,
-  type SpecSchemaName,
-} from "../../src/testing/homeserver/index.js";
-import { SPEC_SCHEMAS, specRef, validateAgainstSpec } from "../spec/specSchemas.js";
+import type { HomeserverOptions, InMemoryHomeserver } from "../../src/testing/homeserver/index.js";
+import { validateAgainstSpec } from "../spec/specSchemas.js";
+import { specHomeserverBy, specSchemaCheckBy } from "./specCheckedHomeserver.js";
 
 /*
- * The homeserver double as this repository's tests use it: every request and answer also
- * validated against the vendored spec's JSON Schemas (Ajv over spec/, Node only).
+ * The homeserver double as this repository's Node tests use it: every request and answer also
+ * validated against the vendored spec's JSON Schemas (Ajv over spec/, read with fs).
  */
 
-const KEYS_UPLOAD = ["paths", "/keys/upload", "post"] as const;
-const JSON_CONTENT = ["content", "application/json", "schema"] as const;
-
-const SCHEMA_REFS: Readonly<Record<SpecSchemaName, string>> = {
-  sendToDeviceBody: SPEC_SCHEMAS.sendToDeviceBody,
-  withheldContent: SPEC_SCHEMAS.withheldContent,
-  keysClaimBody: SPEC_SCHEMAS.keysClaimBody,
-  keysClaimResponse: SPEC_SCHEMAS.keysClaimResponse,
-  keysQueryResponse: SPEC_SCHEMAS.keysQueryResponse,
-  keysUploadBody: specRef("api/keys.yaml", ...KEYS_UPLOAD, "requestBody", ...JSON_CONTENT),
-  keysUploadResponse: specRef("api/keys.yaml", ...KEYS_UPLOAD, "responses", "200", ...JSON_CONTENT),
-  encryptedContent: specRef("event-schemas/m.room.encrypted.yaml", "properties", "content"),
-};
-
-export const specSchemaCheck: SchemaCheck = (schema: SpecSchemaName, value: JsonValue) =>
-  validateAgainstSpec(SCHEMA_REFS[schema], value);
+export const specSchemaCheck = specSchemaCheckBy(validateAgainstSpec);
 
 /** A homeserver double that checks everything against the vendored spec. */
-export const specHomeserver = (options: HomeserverOptions = {}): InMemoryHomeserver =>
-  new InMemoryHomeserver({ ...options, schemaCheck: specSchemaCheck });
+export const specHomeserver: (options?: HomeserverOptions) => InMemoryHomeserver =
+  specHomeserverBy(validateAgainstSpec);

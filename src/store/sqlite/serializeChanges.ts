@@ -1,4 +1,5 @@
 import { type StoreChanges, StoreFailure } from "../keyWithholdingStore.js";
+import { invalidValue, jsonText, olmAccountText, orderNumber, where } from "../serializedValues.js";
 
 /** One commit's rows, as text: everything that can fail is done before the transaction starts. */
 export interface SerializedChanges {
@@ -15,57 +16,26 @@ export interface SerializedChanges {
   readonly size: number;
 }
 
-const invalid = (detail: string): StoreFailure => new StoreFailure("invalidArgument", detail);
-
 // SQLite stores UTF-8: a lone surrogate would come back as U+FFFD, a different key. A cheap test
 // for any surrogate first, since keys (user and device ids) almost never have one.
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-// Where a refused value is, built only on failure (a commit may have 100,000 rows).
-const where = (field: string, rowKey?: string): string =>
-  rowKey === undefined ? field : `${field} ${JSON.stringify(rowKey)}`;
-
 const key = (value: unknown, field: string): string => {
-  if (typeof value !== "string") throw invalid(`${field}: a key must be a string`);
+  if (typeof value !== "string") throw invalidValue(`${field}: a key must be a string`);
   if (SURROGATE.test(value) && LONE_SURROGATE.test(value)) {
-    throw invalid(`${where(field, value)}: a key must be well-formed UTF-16`);
+    throw invalidValue(`${where(field, value)}: a key must be well-formed UTF-16`);
   }
   return value;
-};
-
-const json = (value: unknown, field: string, rowKey?: string): string => {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw invalid(`${where(field, rowKey)}: not serialisable as JSON (${message})`);
-  }
-  if (text === undefined) throw invalid(`${where(field, rowKey)}: not serialisable as JSON`);
-  return text;
-};
-
-const number = (value: unknown, what: string): number => {
-  // SQLite stores NaN as NULL: refused rather than lost.
-  if (typeof value !== "number" || Number.isNaN(value)) throw invalid(`${what}: not a number`);
-  return value;
-};
-
-const olmAccount = (changes: StoreChanges): string | undefined => {
-  const account = changes.olmAccount;
-  if (account === undefined) return undefined;
-  if (typeof account?.pickle !== "string") throw invalid("olmAccount: pickle must be a string");
-  return json(account, "olmAccount");
 };
 
 const olmSessions = (changes: StoreChanges): (readonly [string, string])[] =>
   changes.olmSessions.map((s) => {
     const peer = key(s.peer, "olmSessions");
     if (!Array.isArray(s.pickles) || !s.pickles.every((p) => typeof p === "string")) {
-      throw invalid(`${where("olmSessions", peer)}: pickles must be strings`);
+      throw invalidValue(`${where("olmSessions", peer)}: pickles must be strings`);
     }
-    return [peer, json(s.pickles, "olmSessions", peer)] as const;
+    return [peer, jsonText(s.pickles, "olmSessions", peer)] as const;
   });
 
 const lengthOf = (rows: readonly (readonly unknown[])[]): number => {
@@ -78,26 +48,28 @@ const lengthOf = (rows: readonly (readonly unknown[])[]): number => {
 const serialize = (changes: StoreChanges): Omit<SerializedChanges, "size"> => ({
   peers: changes.peers.map(([k, snapshot]) => {
     const peer = key(k, "peers");
-    return [peer, json(snapshot, "peers", peer)] as const;
+    return [peer, jsonText(snapshot, "peers", peer)] as const;
   }),
   requestsRemoved: changes.requestsRemoved.map((t) => key(t, "requestsRemoved")),
   requestsAdded: changes.requestsAdded.map((r) => {
     const txnId = key(r?.txnId, "requestsAdded");
-    return [txnId, json(r, "requestsAdded", txnId)] as const;
+    return [txnId, jsonText(r, "requestsAdded", txnId)] as const;
   }),
   sessionNoticesAdded: changes.sessionNoticesAdded.map((k) => key(k, "sessionNoticesAdded")),
   receivedRemoved: changes.receivedRemoved.map((id) => key(id, "receivedRemoved")),
   receivedPut: changes.receivedPut.map((r) => {
     const id = key(r?.id, "receivedPut");
     if (typeof r.seq !== "number" || Number.isNaN(r.seq)) {
-      throw invalid(`${where("receivedPut", id)}: seq is not a number`);
+      throw invalidValue(`${where("receivedPut", id)}: seq is not a number`);
     }
-    return [id, r.seq, json(r, "receivedPut", id)] as const;
+    return [id, r.seq, jsonText(r, "receivedPut", id)] as const;
   }),
-  olmAccount: olmAccount(changes),
+  olmAccount: olmAccountText(changes),
   olmSessions: olmSessions(changes),
   protocolTime:
-    changes.protocolTime === undefined ? undefined : number(changes.protocolTime, "protocolTime"),
+    changes.protocolTime === undefined
+      ? undefined
+      : orderNumber(changes.protocolTime, "protocolTime"),
 });
 
 /**
@@ -117,6 +89,6 @@ export const serializeChanges = (changes: StoreChanges): SerializedChanges => {
   } catch (error) {
     if (error instanceof StoreFailure) throw error;
     // A malformed StoreChanges (a field that is not a list, a record that is not an object).
-    throw invalid(`changes: ${error instanceof Error ? error.message : String(error)}`);
+    throw invalidValue(`changes: ${error instanceof Error ? error.message : String(error)}`);
   }
 };

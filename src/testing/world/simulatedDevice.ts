@@ -1,4 +1,4 @@
-import Olm from "@matrix-org/olm";
+import type Olm from "@matrix-org/olm";
 import { type KeyWithholding, openKeyWithholding } from "../../coordinator/keyWithholding.js";
 import type {
   EstablishOutcome,
@@ -18,7 +18,9 @@ import {
 } from "../../events/matrixIds.js";
 import type { PeerSnapshot } from "../../machine/peerSnapshot.js";
 import { LibolmBackend } from "../../olm/libolmBackend.js";
+import { olmModule } from "../../olm/olmModule.js";
 import { verifyJsonSignature } from "../../olm/signedJson.js";
+import type { LibolmLoadOptions } from "../../olm/wasmSource.js";
 import { InMemoryStore } from "../../store/inMemoryStore.js";
 import type { KeyWithholdingStore } from "../../store/keyWithholdingStore.js";
 import type { Transport } from "../../transport/transport.js";
@@ -59,6 +61,11 @@ export interface SimulatedDeviceOptions {
    * and `restart()` opens them again from it, as a new process would.
    */
   readonly pickleKey?: Uint8Array;
+  /**
+   * Where libolm's wasm comes from (`wasmUrl` or `wasmBinary`), for the first device to load it.
+   * Needed in a browser, where libolm's own default (`olm.wasm` beside the page) rarely exists.
+   */
+  readonly libolm?: LibolmLoadOptions;
 }
 
 interface RoomSession {
@@ -121,6 +128,7 @@ export class SimulatedDevice {
     if (pickleKey === undefined) return;
     this.#olm.dispose();
     const opened = await LibolmBackend.open({
+      ...this.options.libolm,
       userId: this.options.userId as UserId,
       deviceId: this.options.deviceId as DeviceId,
       pickleKey: pickleKey.slice(),
@@ -171,12 +179,16 @@ export class SimulatedDevice {
    * libolm, the coordinator or the upload refuses.
    */
   static async create(options: SimulatedDeviceOptions): Promise<SimulatedDevice> {
-    const ids = { userId: options.userId as UserId, deviceId: options.deviceId as DeviceId };
+    const account = {
+      ...options.libolm,
+      userId: options.userId as UserId,
+      deviceId: options.deviceId as DeviceId,
+    };
     const olm =
       options.pickleKey === undefined || options.store === undefined
-        ? await LibolmBackend.create(ids)
+        ? await LibolmBackend.create(account)
         : await LibolmBackend.open({
-            ...ids,
+            ...account,
             pickleKey: options.pickleKey.slice(),
             store: options.store,
           });
@@ -331,7 +343,8 @@ export class SimulatedDevice {
     const sessionId = content.session_id;
     const sessionKey = content.session_key;
     if (typeof sessionId !== "string" || typeof sessionKey !== "string") return;
-    const inbound = new Olm.InboundGroupSession();
+    // libolm as the backend loaded it: no second import, which in a browser would set window.Olm.
+    const inbound = new (olmModule().InboundGroupSession)();
     inbound.create(sessionKey);
     this.#inbound.get(sessionId)?.free();
     this.#inbound.set(sessionId, inbound);
@@ -354,7 +367,7 @@ export class SimulatedDevice {
   #room(roomId: RoomId): RoomSession {
     let room = this.#rooms.get(roomId);
     if (room === undefined) {
-      const outbound = new Olm.OutboundGroupSession();
+      const outbound = new (olmModule().OutboundGroupSession)();
       outbound.create();
       room = { outbound, firstKey: outbound.session_key(), sharedWith: new Set() };
       this.#rooms.set(roomId, room);
