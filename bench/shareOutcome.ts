@@ -2,6 +2,7 @@ import type { FlushReport, SendToDeviceRequest } from "../src/index.js";
 import { openBenchCoordinator, type StoreKind } from "./coordinator.js";
 import { RecordingTransport } from "./doubles/recordingTransport.js";
 import { SetOlmBackend } from "./doubles/setOlmBackend.js";
+import { collector } from "./gc.js";
 import { median, nowNs } from "./median.js";
 import { ownDevice, type Population, shareOutcomes } from "./population.js";
 
@@ -12,6 +13,8 @@ import { ownDevice, type Population, shareOutcomes } from "./population.js";
  * acknowledged (and, with a store, committed). The coordinator, its backend and the outcome
  * array are built before the clock starts; each round starts over from a fresh coordinator.
  */
+
+const collectGarbage = collector();
 
 export interface ShareRun {
   readonly ns: number;
@@ -44,6 +47,9 @@ export async function runShareOnce(
     transport,
   });
   const outcomes = shareOutcomes(population);
+  // Each round starts from a collected heap, the baseline's too: no round pays for garbage an
+  // earlier one left.
+  collectGarbage();
   const started = nowNs();
   const report = await coordinator.kw.reportShareOutcomes(outcomes);
   const ns = nowNs() - started;

@@ -1,8 +1,11 @@
 import { RecordingTransport } from "../doubles/recordingTransport.js";
+import { collector } from "../gc.js";
 import { median, nowNs } from "../median.js";
 import { ownDevice, type Population, shareOutcomes } from "../population.js";
 import { BaselineWithholding } from "./baselineWithholding.js";
 import { readOutcome } from "./readOutcomes.js";
+
+const collectGarbage = collector();
 
 /** How much of the baseline is reading the input: readOutcome (the id parsers) alone. */
 function readingOnceNs(population: Population): number {
@@ -27,6 +30,7 @@ export async function runBaselineOnce(
 ): Promise<{ readonly ns: number; readonly requests: number }> {
   const baseline = new BaselineWithholding(ownDevice, transport);
   const outcomes = shareOutcomes(population);
+  collectGarbage(); // as the library's rounds (shareOutcome.ts)
   const started = nowNs();
   const refused = await baseline.reportShareOutcomes(outcomes);
   const ns = nowNs() - started;

@@ -1,4 +1,4 @@
-import type { PeerKey } from "../devices/peerDevice.js";
+import { keptPeerKeyOf, type PeerDevice, type PeerKey } from "../devices/peerDevice.js";
 import type { PeerContext } from "../machine/peerContext.js";
 
 /** A peer machine's state as the compiled machine steps it: its leaf pair code and context. */
@@ -74,7 +74,8 @@ export class PackedPeerStates {
     return slot === undefined ? this.initialLeaves : (this.#leaves[slot] ?? this.initialLeaves);
   }
 
-  write(key: PeerKey, state: PeerState): void {
+  /** `device`, when given, is the one `key` names: a new slot keeps `keptPeerKeyOf(device)`. */
+  write(key: PeerKey, state: PeerState, device?: PeerDevice): void {
     const { leaves, context } = state;
     let slot = this.#slots.get(key);
     if (isInitial(leaves, context, this.initialLeaves)) {
@@ -83,7 +84,7 @@ export class PackedPeerStates {
     }
     if (slot === undefined) {
       slot = this.#freeSlots.pop() ?? this.#grow();
-      this.#slots.set(compactCopy(key), slot);
+      this.#slots.set(device === undefined ? compactCopy(key) : keptPeerKeyOf(device), slot);
     }
     this.#leaves[slot] = leaves;
     this.#failures[slot] = context.claimFailures;

@@ -156,7 +156,7 @@ export class PeerDriver {
     const after = snapshotOf(next);
     // A step that only asks for commands (a claim decision, a retry) has nothing to save.
     if (changed) {
-      this.#states.write(key, next);
+      this.#states.write(key, next, device);
       const { writer } = this.parts;
       if (writer.durable) {
         writer.peer(key, peerRecord(device, after));
