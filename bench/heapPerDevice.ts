@@ -46,11 +46,12 @@ export interface HeapFigure {
 export const keyStringBytes = (devices: readonly PeerDevice[]): number =>
   devices.reduce((sum, device) => sum + peerKeyOf(device).length + 16, 0);
 
-/** The same strings, measured: an array of fresh flat copies, minus the array's 8 B per slot. */
+/** The same strings, measured: an array of fresh exact copies, minus the array's 8 B per slot. */
 export async function keyStringBytesMeasured(devices: readonly PeerDevice[]): Promise<number> {
   const collect = collector();
   const before = await settledHeapUsed(collect);
-  alive.held = devices.map((device) => peerKeyOf(device));
+  // Parsed copies, as the library keeps them (a joined string can carry spare capacity).
+  alive.held = devices.map((device) => JSON.parse(JSON.stringify(peerKeyOf(device))) as string);
   const after = await settledHeapUsed(collect);
   alive.held = [];
   return (after - before - 8 * devices.length) / devices.length;
