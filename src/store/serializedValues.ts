@@ -39,3 +39,16 @@ export const olmAccountText = (changes: StoreChanges): string | undefined => {
   }
   return jsonText(account, "olmAccount");
 };
+
+/**
+ * Runs a store's serialiser: its own refusals pass through; anything else it throws (a
+ * StoreChanges whose field is not a list, a record that is not an object) is refused as a whole.
+ */
+export function refusingMalformed<T>(serialize: () => T): T {
+  try {
+    return serialize();
+  } catch (error) {
+    if (error instanceof StoreFailure) throw error;
+    throw invalidValue(`changes: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,5 +1,12 @@
-import { type StoreChanges, StoreFailure } from "../keyWithholdingStore.js";
-import { invalidValue, jsonText, olmAccountText, orderNumber, where } from "../serializedValues.js";
+import type { StoreChanges } from "../keyWithholdingStore.js";
+import {
+  invalidValue,
+  jsonText,
+  olmAccountText,
+  orderNumber,
+  refusingMalformed,
+  where,
+} from "../serializedValues.js";
 
 /** One commit's records, as JSON text: everything that can fail is done before the transaction. */
 export interface SerializedChanges {
@@ -69,12 +76,5 @@ const serialize = (changes: StoreChanges): SerializedChanges => ({
  * Checks and serialises `changes` as InMemoryStore does (JSON text, the same values). Throws a
  * `StoreFailure("invalidArgument")`, before any transaction exists.
  */
-export const serializeChanges = (changes: StoreChanges): SerializedChanges => {
-  try {
-    return serialize(changes);
-  } catch (error) {
-    if (error instanceof StoreFailure) throw error;
-    // A malformed StoreChanges (a field that is not a list, a record that is not an object).
-    throw invalidValue(`changes: ${error instanceof Error ? error.message : String(error)}`);
-  }
-};
+export const serializeChanges = (changes: StoreChanges): SerializedChanges =>
+  refusingMalformed(() => serialize(changes));

@@ -1,5 +1,12 @@
-import { type StoreChanges, StoreFailure } from "../keyWithholdingStore.js";
-import { invalidValue, jsonText, olmAccountText, orderNumber, where } from "../serializedValues.js";
+import type { StoreChanges } from "../keyWithholdingStore.js";
+import {
+  invalidValue,
+  jsonText,
+  olmAccountText,
+  orderNumber,
+  refusingMalformed,
+  where,
+} from "../serializedValues.js";
 
 /** One commit's rows, as text: everything that can fail is done before the transaction starts. */
 export interface SerializedChanges {
@@ -76,8 +83,8 @@ const serialize = (changes: StoreChanges): Omit<SerializedChanges, "size"> => ({
  * Checks and serialises `changes` as InMemoryStore does (JSON text, the same values), and also
  * refuses what SQLite could not store unchanged. Throws a `StoreFailure("invalidArgument")`.
  */
-export const serializeChanges = (changes: StoreChanges): SerializedChanges => {
-  try {
+export const serializeChanges = (changes: StoreChanges): SerializedChanges =>
+  refusingMalformed(() => {
     const rows = serialize(changes);
     const size =
       lengthOf(rows.peers) +
@@ -86,9 +93,4 @@ export const serializeChanges = (changes: StoreChanges): SerializedChanges => {
       lengthOf(rows.olmSessions) +
       (rows.olmAccount?.length ?? 0);
     return { ...rows, size };
-  } catch (error) {
-    if (error instanceof StoreFailure) throw error;
-    // A malformed StoreChanges (a field that is not a list, a record that is not an object).
-    throw invalidValue(`changes: ${error instanceof Error ? error.message : String(error)}`);
-  }
-};
+  });
